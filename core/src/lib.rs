@@ -1,0 +1,80 @@
+//! # reliability-core
+//!
+//! Deterministic, virtual-time agent-reliability policies, and a simulated agent that uses them.
+//!
+//! The crate is sans-I/O: it never reads a clock, never sleeps, never spawns a thread and never
+//! draws from an OS random source. Virtual time and seeds come in as inputs; a run comes out as a
+//! value ([`agent::Run`]): an outcome plus an ordered event trace that round-trips through JSON.
+//! The same inputs always give the same run, natively and in WebAssembly.
+//!
+//! One module per pattern, each with its defaults documented and its config validated:
+//!
+//! | module | pattern |
+//! |---|---|
+//! | [`retry`] | retry with exponential backoff and seeded jitter; only transient errors |
+//! | [`deadline`] | per-call timeout in virtual time |
+//! | [`fallback`] | options in order; the safe message when all fail |
+//! | [`caps`] | step, token, cost and wall-time caps |
+//! | [`approval`] | the human-approval gate for risky tools |
+//! | [`breaker`] | circuit breaker: closed, open, half-open |
+//! | [`idempotency`] | keys so a retried write happens once |
+//! | [`escalation`] | stop on a repeating error, with a handoff packet |
+//! | [`killswitch`] | one flag that stops every run within a step |
+//! | [`tools`] | tool validation at the boundary and the pretend world |
+//!
+//! [`agent`] composes them all in one loop; [`model`] simulates the model clients;
+//! [`scenario`] holds the lab's scenarios A–F and its settings.
+//!
+//! ```
+//! use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
+//! let run = run_scenario(ScenarioId::A, &Settings::default(), true);
+//! assert_eq!(run.outcome.answer, "The answer is 391.");
+//! assert_eq!(run.outcome.steps, 2);
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod agent;
+pub mod approval;
+pub mod breaker;
+pub mod caps;
+pub mod deadline;
+pub mod error;
+pub mod escalation;
+pub mod fallback;
+pub mod idempotency;
+pub mod killswitch;
+pub mod model;
+pub mod retry;
+pub mod rng;
+pub mod scenario;
+pub mod time;
+pub mod tools;
+pub mod trace;
+
+use std::fmt;
+
+/// A configuration value out of range: which field, and what it must be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The field, as named in links and settings (`attempts`, `timeout`, ...).
+    pub field: &'static str,
+    /// What it must be, and what it was.
+    pub problem: String,
+}
+
+impl ConfigError {
+    /// A problem with `field`.
+    pub fn new(field: &'static str, problem: String) -> Self {
+        ConfigError { field, problem }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}

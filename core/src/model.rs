@@ -1,0 +1,303 @@
+//! Simulated model clients: scripted, seeded, instant.
+//!
+//! A [`ModelSpec`] says what the model wants to do ([`Behaviour`]), how its calls fail
+//! ([`Faults`]) and how long they take ([`Latency`]). The agent calls it through the same retry,
+//! deadline and breaker machinery a real client would go through.
+
+use crate::error::CallError;
+use crate::rng::Rng;
+use crate::time::{Micros, MS};
+use crate::tools::{Arg, RawCall, ToolOutput};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// What the model asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Behaviour {
+    /// Asks for `multiply(17, 23)`, then answers "The answer is 391.".
+    Solve,
+    /// Asks for a tool every time and never answers: a runaway loop.
+    Loop,
+    /// Asks to send an email, a risky tool.
+    Risky,
+    /// Asks for `multiply` with a hallucinated argument.
+    Malformed,
+    /// Asks to charge a card $25.00, a side-effecting tool.
+    Pay,
+    /// Answers at once with a short, cached answer (a fallback rung).
+    Cached,
+    /// Answers with a suggestion for a human to act on (advisory mode).
+    Advisory,
+}
+
+/// How the model's calls fail.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Faults {
+    /// Never.
+    #[default]
+    None,
+    /// The first `count` calls fail with `error`, then it works (the flaky model).
+    FailFirst {
+        /// How many calls fail.
+        count: u32,
+        /// With what.
+        error: CallError,
+    },
+    /// Every call fails with `error` (the model is down).
+    Always {
+        /// With what.
+        error: CallError,
+    },
+    /// Calls before `until` fail with `error` (an outage that ends).
+    Until {
+        /// When the outage ends.
+        until: Micros,
+        /// With what.
+        error: CallError,
+    },
+    /// Each call fails independently with probability `rate` (random fault injection).
+    Random {
+        /// The failure probability, 0 to 1.
+        rate: f64,
+        /// With what.
+        error: CallError,
+    },
+}
+
+/// How long calls take.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Latency {
+    /// Always the same.
+    Fixed {
+        /// The latency.
+        us: Micros,
+    },
+    /// Uniform between `lo` and `hi`.
+    Uniform {
+        /// Fastest.
+        lo: Micros,
+        /// Slowest.
+        hi: Micros,
+    },
+    /// Usually `base`; with probability `p_slow`, `slow` instead (a heavy tail).
+    Tail {
+        /// The usual latency.
+        base: Micros,
+        /// The tail latency.
+        slow: Micros,
+        /// How often the tail happens.
+        p_slow: f64,
+    },
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency::Fixed { us: 20 * MS }
+    }
+}
+
+impl Latency {
+    /// Draws one latency.
+    pub fn draw(&self, rng: &mut Rng) -> Micros {
+        match *self {
+            Latency::Fixed { us } => us,
+            Latency::Uniform { lo, hi } => rng.between(lo, hi),
+            Latency::Tail { base, slow, p_slow } => {
+                if rng.chance(p_slow) {
+                    slow
+                } else {
+                    base
+                }
+            }
+        }
+    }
+}
+
+/// A simulated model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    /// Its name in traces ("primary", "backup", ...).
+    pub name: Cow<'static, str>,
+    /// What it asks for.
+    pub behaviour: Behaviour,
+    /// How its calls fail.
+    pub faults: Faults,
+    /// How long its calls take.
+    pub latency: Latency,
+}
+
+impl ModelSpec {
+    /// A healthy model named `name` with `behaviour`.
+    pub const fn new(name: &'static str, behaviour: Behaviour) -> Self {
+        ModelSpec {
+            name: Cow::Borrowed(name),
+            behaviour,
+            faults: Faults::None,
+            latency: Latency::Fixed { us: 20 * MS },
+        }
+    }
+
+    /// With `faults`.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// With `latency`.
+    pub const fn with_latency(mut self, latency: Latency) -> Self {
+        self.latency = latency;
+        self
+    }
+}
+
+/// What the model last saw from a tool.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Observation {
+    /// Nothing yet.
+    #[default]
+    None,
+    /// The tool ran.
+    Output(ToolOutput),
+    /// The approval gate blocked it.
+    Blocked,
+}
+
+/// The model's reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reply {
+    /// A final answer.
+    Answer {
+        /// The text.
+        text: String,
+    },
+    /// A request to run a tool.
+    Tool {
+        /// The untrusted call.
+        call: RawCall,
+    },
+}
+
+fn call(name: &'static str, args: [(&'static str, Arg); 2]) -> Reply {
+    Reply::Tool {
+        call: RawCall {
+            name: Cow::Borrowed(name),
+            args: args.into_iter().map(|(n, a)| (Cow::Borrowed(n), a)).collect(),
+        },
+    }
+}
+
+fn answer(text: impl Into<String>) -> Reply {
+    Reply::Answer { text: text.into() }
+}
+
+/// The email the risky model wants to send.
+pub const EMAIL_TO: &str = "all-staff@example.com";
+
+impl Behaviour {
+    /// The reply to `seen`. Pure: the same observation always gives the same reply.
+    pub fn reply(self, seen: &Observation) -> Reply {
+        let multiply = || call("multiply", [("a", Arg::Int(17)), ("b", Arg::Int(23))]);
+        match (self, seen) {
+            (Behaviour::Solve, Observation::Output(out)) => answer(format!("The answer is {out}.")),
+            (Behaviour::Solve | Behaviour::Loop, _) => multiply(),
+            (Behaviour::Risky, Observation::None) => call(
+                "send_email",
+                [
+                    ("to", Arg::Text(Cow::Borrowed(EMAIL_TO))),
+                    ("subject", Arg::Text(Cow::Borrowed("Quarterly results"))),
+                ],
+            ),
+            (Behaviour::Risky, Observation::Output(_)) => {
+                answer(format!("Email sent to {EMAIL_TO}."))
+            }
+            (Behaviour::Risky | Behaviour::Pay, Observation::Blocked) => {
+                answer("I did not do it: a human has to approve that action first.")
+            }
+            (Behaviour::Malformed, _) => call(
+                "multiply",
+                [("a", Arg::Int(17)), ("b", Arg::Text(Cow::Borrowed("twenty-three")))],
+            ),
+            (Behaviour::Pay, Observation::None) => call(
+                "charge_card",
+                [
+                    ("customer", Arg::Text(Cow::Borrowed("cus_42"))),
+                    ("amount_cents", Arg::Int(2500)),
+                ],
+            ),
+            (Behaviour::Pay, Observation::Output(out)) => answer(format!("Payment done: {out}.")),
+            (Behaviour::Cached, _) => answer("The answer is 391. (cached answer from an earlier run)"),
+            (Behaviour::Advisory, _) => answer(
+                "Suggestion for a human: compute 17 x 23 (I expect 391); please check and decide.",
+            ),
+        }
+    }
+}
+
+/// A model with its call counter: the state a flaky model needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimModel {
+    /// What it is.
+    pub spec: ModelSpec,
+    /// Calls made so far.
+    pub calls: u32,
+}
+
+impl SimModel {
+    /// A fresh model.
+    pub const fn new(spec: ModelSpec) -> Self {
+        SimModel { spec, calls: 0 }
+    }
+
+    /// One call at `now`: how long it takes and what it returns (before any deadline).
+    pub fn call(
+        &mut self,
+        seen: &Observation,
+        now: Micros,
+        rng: &mut Rng,
+    ) -> (Micros, Result<Reply, CallError>) {
+        self.calls += 1;
+        let latency = self.spec.latency.draw(rng);
+        let failure = match &self.spec.faults {
+            Faults::None => None,
+            Faults::FailFirst { count, error } => (self.calls <= *count).then_some(error),
+            Faults::Always { error } => Some(error),
+            Faults::Until { until, error } => (now < *until).then_some(error),
+            Faults::Random { rate, error } => rng.chance(*rate).then_some(error),
+        };
+        match failure {
+            Some(e) => (latency, Err(e.clone())),
+            None => (latency, Ok(self.spec.behaviour.reply(seen))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flaky_model_fails_its_first_calls_then_works() {
+        let spec = ModelSpec::new("m", Behaviour::Solve).with_faults(Faults::FailFirst {
+            count: 2,
+            error: CallError::http(503),
+        });
+        let mut m = SimModel::new(spec);
+        let mut rng = Rng::new(0);
+        assert!(m.call(&Observation::None, 0, &mut rng).1.is_err());
+        assert!(m.call(&Observation::None, 0, &mut rng).1.is_err());
+        let (lat, r) = m.call(&Observation::None, 0, &mut rng);
+        assert_eq!(lat, 20 * MS);
+        assert!(matches!(r, Ok(Reply::Tool { .. })));
+    }
+
+    #[test]
+    fn solve_answers_with_the_tool_result() {
+        let r = Behaviour::Solve.reply(&Observation::Output(ToolOutput::Number(391)));
+        assert_eq!(r, answer("The answer is 391."));
+    }
+}

@@ -1,0 +1,264 @@
+//! The event trace of a run: what happened, when, at which step.
+//!
+//! Events hold structured data, not text: recording is cheap, and the text of an event
+//! ([`Event::detail`]) is produced only when someone reads it. A trace round-trips through JSON.
+
+use crate::approval::Decision;
+use crate::breaker::BreakerState;
+use crate::caps::CapHit;
+use crate::error::CallError;
+use crate::time::{Micros, Secs};
+use crate::tools::{ToolCall, ToolOutput};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::fmt;
+
+/// What a call was made to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Target {
+    /// A model, by name.
+    Model(Cow<'static, str>),
+    /// A tool, by name.
+    Tool(Cow<'static, str>),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Model(n) => write!(f, "model {n}"),
+            Target::Tool(n) => write!(f, "tool {n}"),
+        }
+    }
+}
+
+/// Why the retry loop stopped trying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GiveUp {
+    /// The error is not transient: another try would fail the same way.
+    NotTransient,
+    /// Every attempt was used.
+    AttemptsExhausted,
+}
+
+/// How the approval gate treated a risky tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateEvent {
+    /// Paused, waiting for a human.
+    Waiting,
+    /// A human decided.
+    Decided(Decision),
+    /// Nobody was asked: denied by default.
+    DeniedByDefault,
+    /// Nobody answered before the deadline: denied and escalated.
+    TimedOut,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A step began.
+    Step,
+    /// One attempt at a call; `dur` is how long the caller waited.
+    Attempt {
+        /// What was called.
+        target: Target,
+        /// 1 for the first try.
+        attempt: u32,
+        /// How it failed, if it did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<CallError>,
+    },
+    /// A wait before the next attempt; `dur` is the wait.
+    Backoff {
+        /// The retry this wait precedes (1 for the first retry).
+        retry: u32,
+        /// The server's Retry-After, when it set the wait.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<Micros>,
+    },
+    /// The retry loop stopped trying.
+    GaveUp {
+        /// What was called.
+        target: Target,
+        /// Why.
+        reason: GiveUp,
+    },
+    /// The breaker refused a call: it failed fast without reaching the service.
+    FastFail {
+        /// What was not called.
+        target: Target,
+        /// When a probe will be allowed.
+        retry_at: Micros,
+    },
+    /// The breaker changed state.
+    Breaker {
+        /// Before.
+        from: BreakerState,
+        /// After.
+        to: BreakerState,
+    },
+    /// The run stepped down the fallback ladder.
+    Fallback {
+        /// The option that failed.
+        from: Cow<'static, str>,
+        /// The one tried next.
+        to: Cow<'static, str>,
+    },
+    /// The model asked for a tool and the arguments validated.
+    ToolRequested {
+        /// The call.
+        call: ToolCall,
+    },
+    /// The model's tool arguments failed validation.
+    ArgsRejected {
+        /// Why.
+        error: CallError,
+    },
+    /// The approval gate acted on a risky tool.
+    Gate {
+        /// Which tool.
+        tool: Cow<'static, str>,
+        /// What it did.
+        gate: GateEvent,
+    },
+    /// A tool returned.
+    ToolResult {
+        /// What it returned.
+        output: ToolOutput,
+        /// True when an idempotency key answered from memory, doing nothing again.
+        deduplicated: bool,
+    },
+    /// A side effect was committed in the pretend world.
+    SideEffect {
+        /// The call that did it.
+        call: ToolCall,
+        /// True when it repeats an earlier identical effect (a duplicate).
+        duplicate: bool,
+    },
+    /// A cap stopped the run.
+    Cap {
+        /// Which, and by how much.
+        hit: CapHit,
+    },
+    /// The kill switch stopped the run.
+    Killed,
+    /// The same error repeated: the run stopped and handed off to a human.
+    Escalated {
+        /// The repeating error.
+        error: CallError,
+        /// How many times in a row.
+        times: u32,
+    },
+    /// Every option failed: the run degraded to the safe message.
+    Degraded,
+    /// The run ended with this answer.
+    Finished {
+        /// The answer.
+        answer: String,
+    },
+}
+
+/// One event of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it began, in virtual microseconds from the start of the scenario.
+    pub at: Micros,
+    /// How long it lasted (zero for instants).
+    #[serde(default)]
+    pub dur: Micros,
+    /// The agent step it belongs to (0 before the first step).
+    pub step: u32,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// A one-line description.
+    pub fn detail(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            EventKind::Step => write!(f, "step {} begins", self.step),
+            EventKind::Attempt {
+                target,
+                attempt,
+                error: None,
+            } => write!(f, "{target}: attempt {attempt} ok ({})", Secs(self.dur)),
+            EventKind::Attempt {
+                target,
+                attempt,
+                error: Some(e),
+            } => write!(f, "{target}: attempt {attempt} failed: {e}"),
+            EventKind::Backoff { retry, retry_after } => {
+                write!(f, "backoff: wait {} before retry {retry}", Secs(self.dur))?;
+                if retry_after.is_some() {
+                    f.write_str(" (as the server's Retry-After asked)")?;
+                }
+                Ok(())
+            }
+            EventKind::GaveUp {
+                target,
+                reason: GiveUp::NotTransient,
+            } => write!(f, "{target}: not retried (the error is permanent)"),
+            EventKind::GaveUp {
+                target,
+                reason: GiveUp::AttemptsExhausted,
+            } => write!(f, "{target}: gave up, every attempt failed"),
+            EventKind::FastFail { target, retry_at } => write!(
+                f,
+                "{target}: failed fast, breaker open until {}",
+                Secs(*retry_at)
+            ),
+            EventKind::Breaker { from, to } => write!(f, "breaker {from} -> {to}"),
+            EventKind::Fallback { from, to } => write!(f, "fallback: {from} failed, trying {to}"),
+            EventKind::ToolRequested { call } => write!(f, "model asks for {call}"),
+            EventKind::ArgsRejected { error } => write!(f, "rejected: {error}"),
+            EventKind::Gate { tool, gate } => match gate {
+                GateEvent::Waiting => write!(f, "{tool} is risky: waiting for a human decision"),
+                GateEvent::Decided(Decision::Approve) => write!(f, "{tool}: a human approved"),
+                GateEvent::Decided(Decision::Deny) => write!(f, "{tool}: a human denied, blocked"),
+                GateEvent::DeniedByDefault => {
+                    write!(f, "{tool} is risky: blocked (no human approval, deny by default)")
+                }
+                GateEvent::TimedOut => {
+                    write!(f, "{tool}: nobody answered in time, denied and escalated")
+                }
+            },
+            EventKind::ToolResult {
+                output,
+                deduplicated: false,
+            } => write!(f, "tool returned {output}"),
+            EventKind::ToolResult {
+                output,
+                deduplicated: true,
+            } => write!(
+                f,
+                "idempotency key matched: returned {output} without doing it again"
+            ),
+            EventKind::SideEffect {
+                call,
+                duplicate: false,
+            } => write!(f, "side effect: {call}"),
+            EventKind::SideEffect {
+                call,
+                duplicate: true,
+            } => write!(f, "DUPLICATE side effect: {call}"),
+            EventKind::Cap { hit } => write!(f, "{hit}"),
+            EventKind::Killed => f.write_str("kill switch is on: stopped"),
+            EventKind::Escalated { error, times } => {
+                write!(f, "escalated to a human: {error} ({times} times in a row)")
+            }
+            EventKind::Degraded => f.write_str("all options failed: degraded to the safe message"),
+            EventKind::Finished { answer } => write!(f, "finished: {answer}"),
+        }
+    }
+}
