@@ -4,12 +4,12 @@
 
 use reliability_core::agent;
 use reliability_core::approval::Decision;
-use reliability_core::time::Secs;
 use reliability_core::deadline::Deadline;
 use reliability_core::error::CallError;
 use reliability_core::scenario::{
     calls_without_breaker, model_for, run_scenario, ScenarioId, Settings, SLOW_CALL,
 };
+use reliability_core::time::Secs;
 use reliability_core::trace::EventKind;
 
 fn main() {
@@ -30,8 +30,13 @@ fn main() {
 
     println!("\n==== D. APPROVAL GATE: a risky action ====");
     // Nobody to ask: the default approver denies every risky tool.
-    let deny = agent::run(s.agent_config(), vec![model_for(ScenarioId::D, &s)], s.seed, false)
-        .expect("the default settings are valid");
+    let deny = agent::run(
+        s.agent_config(),
+        vec![model_for(ScenarioId::D, &s)],
+        s.seed,
+        false,
+    )
+    .expect("the default settings are valid");
     println!("default (deny): {}", deny.outcome.lab_repr());
     let approve = run_scenario(
         ScenarioId::D,
@@ -46,7 +51,10 @@ fn main() {
     println!("\n==== E. TIMEOUT: a slow call is given up on ====");
     let (_, r) = Deadline::new(s.timeout).apply(SLOW_CALL, Ok::<(), CallError>(()));
     if let Err(e) = r {
-        println!("caught: {e} (the call takes {}; retry would then retry)", Secs(SLOW_CALL));
+        println!(
+            "caught: {e} (the call takes {}; retry would then retry)",
+            Secs(SLOW_CALL)
+        );
     }
     let e = run_scenario(ScenarioId::E, &s, true);
     println!("{}", e.run.outcome.lab_repr());

@@ -105,7 +105,11 @@ impl Behaviour {
         match self {
             Behaviour::Risky => Task {
                 input: "Email the quarterly results to all staff.",
-                plan: &["draft the email", "send_email to all-staff (needs approval)", "confirm"],
+                plan: &[
+                    "draft the email",
+                    "send_email to all-staff (needs approval)",
+                    "confirm",
+                ],
             },
             Behaviour::Pay => Task {
                 input: "Charge customer cus_42 $25.00 for order 1001.",
@@ -113,7 +117,10 @@ impl Behaviour {
             },
             _ => Task {
                 input: "What is 17 x 23?",
-                plan: &["multiply 17 by 23 with the multiply tool", "answer with the product"],
+                plan: &[
+                    "multiply 17 by 23 with the multiply tool",
+                    "answer with the product",
+                ],
             },
         }
     }
@@ -384,7 +391,9 @@ impl Agent {
                     self.finish(answer, Stop::InvalidArgs, true)
                 }
                 Ok(call) => {
-                    self.emit(self.now, 0, || EventKind::ToolRequested { call: call.clone() });
+                    self.emit(self.now, 0, || EventKind::ToolRequested {
+                        call: call.clone(),
+                    });
                     self.gate(call)
                 }
             },
@@ -397,15 +406,13 @@ impl Agent {
         loop {
             match self.step() {
                 Status::Running => continue,
-                Status::AwaitingApproval => {
-                    match (self.cfg.approval.deadline, &self.pending) {
-                        (Some(d), Some((_, since))) => {
-                            let at = since.saturating_add(d);
-                            self.advance_to(at);
-                        }
-                        _ => return Status::AwaitingApproval,
+                Status::AwaitingApproval => match (self.cfg.approval.deadline, &self.pending) {
+                    (Some(d), Some((_, since))) => {
+                        let at = since.saturating_add(d);
+                        self.advance_to(at);
                     }
-                }
+                    _ => return Status::AwaitingApproval,
+                },
                 Status::Finished => return Status::Finished,
             }
         }
@@ -471,7 +478,10 @@ impl Agent {
                 let answer = match &awaiting {
                     Some(c) => {
                         blocked.push(c.kind().name().to_string());
-                        format!("Paused: {} is waiting for a human decision.", c.kind().name())
+                        format!(
+                            "Paused: {} is waiting for a human decision.",
+                            c.kind().name()
+                        )
                     }
                     None => "Running.".to_string(),
                 };
@@ -675,7 +685,8 @@ impl Agent {
     fn block(&mut self, call: &ToolCall) -> Status {
         self.blocked.push(call.kind().name().to_string());
         self.seen = Observation::Blocked;
-        self.done.push(format!("{call}: blocked by the approval gate"));
+        self.done
+            .push(format!("{call}: blocked by the approval gate"));
         Status::Running
     }
 

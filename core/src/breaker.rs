@@ -198,7 +198,10 @@ mod tests {
         let t = b.allow(7 * SEC).unwrap().unwrap();
         assert_eq!(t.to, BreakerState::HalfOpen);
         let t = b.on_success().unwrap();
-        assert_eq!((t.from, t.to), (BreakerState::HalfOpen, BreakerState::Closed));
+        assert_eq!(
+            (t.from, t.to),
+            (BreakerState::HalfOpen, BreakerState::Closed)
+        );
         assert_eq!(b.allow(8 * SEC), Ok(None));
     }
 

@@ -197,9 +197,7 @@ pub struct Usage {
 impl Caps {
     /// The first of the token, cost and wall-time caps that `usage` has reached, if any.
     pub fn check(&self, usage: &Usage) -> Option<CapHit> {
-        let hit = |cap, limit, used| {
-            (used >= limit).then_some(CapHit { cap, limit, used })
-        };
+        let hit = |cap, limit, used| (used >= limit).then_some(CapHit { cap, limit, used });
         hit(CapKind::Tokens, self.max_tokens, usage.tokens)
             .or_else(|| hit(CapKind::Cost, self.max_cost, usage.cost))
             .or_else(|| hit(CapKind::WallTime, self.max_wall, usage.elapsed))
@@ -235,7 +233,10 @@ mod tests {
         };
         let hit = caps.check(&u).unwrap();
         assert_eq!(hit.cap, CapKind::Cost);
-        assert_eq!(hit.to_string(), "Stopped: cost cap of $0.50 reached ($0.60 spent)");
+        assert_eq!(
+            hit.to_string(),
+            "Stopped: cost cap of $0.50 reached ($0.60 spent)"
+        );
     }
 
     #[test]
@@ -247,7 +248,10 @@ mod tests {
 
     #[test]
     fn caps_validate() {
-        assert_eq!(Caps::new().with_max_steps(0).validate().unwrap_err().field, "max_steps");
+        assert_eq!(
+            Caps::new().with_max_steps(0).validate().unwrap_err().field,
+            "max_steps"
+        );
         assert!(Caps::new().validate().is_ok());
     }
 }

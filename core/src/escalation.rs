@@ -76,11 +76,15 @@ pub struct HandoffPacket {
 /// The next step a human should take for an error.
 pub fn suggestion(error: &CallError) -> &'static str {
     match error.kind {
-        ErrorKind::Http(429) => "Wait for the rate limit to reset, or raise the quota, then re-run.",
+        ErrorKind::Http(429) => {
+            "Wait for the rate limit to reset, or raise the quota, then re-run."
+        }
         ErrorKind::Http(500..=599) | ErrorKind::Network => {
             "Check the service's status page; re-run once it is healthy."
         }
-        ErrorKind::Timeout => "Check why the service is slow; re-run with a longer timeout if it is healthy.",
+        ErrorKind::Timeout => {
+            "Check why the service is slow; re-run with a longer timeout if it is healthy."
+        }
         ErrorKind::Http(401 | 403) => "Fix the credentials or permissions; retrying cannot help.",
         ErrorKind::Http(_) | ErrorKind::InvalidArgs | ErrorKind::UnknownTool => {
             "Fix the request (the arguments are wrong); retrying cannot help."

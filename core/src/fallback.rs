@@ -29,7 +29,7 @@ mod tests {
 
     #[test]
     fn the_backup_answers_when_the_primary_fails() {
-        let options: Vec<Box<dyn FnOnce() -> Result<&str, &str>>> =
+        let options: Vec<Box<dyn FnOnce() -> Result<&'static str, &'static str>>> =
             vec![Box::new(|| Err("primary down")), Box::new(|| Ok("backup"))];
         assert_eq!(first_ok(options), Ok((1, "backup")));
     }

@@ -186,7 +186,10 @@ fn call(name: &'static str, args: [(&'static str, Arg); 2]) -> Reply {
     Reply::Tool {
         call: RawCall {
             name: Cow::Borrowed(name),
-            args: args.into_iter().map(|(n, a)| (Cow::Borrowed(n), a)).collect(),
+            args: args
+                .into_iter()
+                .map(|(n, a)| (Cow::Borrowed(n), a))
+                .collect(),
         },
     }
 }
@@ -220,7 +223,10 @@ impl Behaviour {
             }
             (Behaviour::Malformed, _) => call(
                 "multiply",
-                [("a", Arg::Int(17)), ("b", Arg::Text(Cow::Borrowed("twenty-three")))],
+                [
+                    ("a", Arg::Int(17)),
+                    ("b", Arg::Text(Cow::Borrowed("twenty-three"))),
+                ],
             ),
             (Behaviour::Pay, Observation::None) => call(
                 "charge_card",
@@ -230,7 +236,9 @@ impl Behaviour {
                 ],
             ),
             (Behaviour::Pay, Observation::Output(out)) => answer(format!("Payment done: {out}.")),
-            (Behaviour::Cached, _) => answer("The answer is 391. (cached answer from an earlier run)"),
+            (Behaviour::Cached, _) => {
+                answer("The answer is 391. (cached answer from an earlier run)")
+            }
             (Behaviour::Advisory, _) => answer(
                 "Suggestion for a human: compute 17 x 23 (I expect 391); please check and decide.",
             ),

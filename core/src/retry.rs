@@ -33,7 +33,12 @@ pub enum Jitter {
 
 impl Jitter {
     /// Every kind, in the order the page lists them.
-    pub const ALL: [Jitter; 4] = [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated];
+    pub const ALL: [Jitter; 4] = [
+        Jitter::None,
+        Jitter::Full,
+        Jitter::Equal,
+        Jitter::Decorrelated,
+    ];
 
     /// The name used in links and traces.
     pub const fn name(self) -> &'static str {
@@ -130,7 +135,11 @@ impl RetryPolicy {
         if self.attempts == 0 || self.attempts > Self::MAX_ATTEMPTS {
             return Err(ConfigError::new(
                 "attempts",
-                format!("must be 1 to {} (got {})", Self::MAX_ATTEMPTS, self.attempts),
+                format!(
+                    "must be 1 to {} (got {})",
+                    Self::MAX_ATTEMPTS,
+                    self.attempts
+                ),
             ));
         }
         if !(self.multiplier.is_finite() && (1.0..=10.0).contains(&self.multiplier)) {
@@ -142,7 +151,11 @@ impl RetryPolicy {
         if self.max_delay > Self::MAX_DELAY {
             return Err(ConfigError::new(
                 "max_delay",
-                format!("must be at most {} (got {})", Secs(Self::MAX_DELAY), Secs(self.max_delay)),
+                format!(
+                    "must be at most {} (got {})",
+                    Secs(Self::MAX_DELAY),
+                    Secs(self.max_delay)
+                ),
             ));
         }
         if self.base > self.max_delay {

@@ -255,7 +255,11 @@ impl Settings {
                 "must be {} to {}{}",
                 fmt_number(k.min),
                 fmt_number(k.max),
-                if k.unit == Unit::Seconds { " seconds" } else { "" }
+                if k.unit == Unit::Seconds {
+                    " seconds"
+                } else {
+                    ""
+                }
             ));
         }
         if k.unit == Unit::Count && value.fract() != 0.0 {
@@ -459,7 +463,12 @@ impl ScenarioId {
             ScenarioId::C => &["attempts", "base_delay", "jitter", "timeout"],
             ScenarioId::D => &["approval"],
             ScenarioId::E => &["timeout", "attempts", "base_delay"],
-            ScenarioId::F => &["breaker_threshold", "breaker_cooldown", "attempts", "base_delay"],
+            ScenarioId::F => &[
+                "breaker_threshold",
+                "breaker_cooldown",
+                "attempts",
+                "base_delay",
+            ],
         }
     }
 
@@ -573,24 +582,7 @@ pub fn model_for(id: ScenarioId, s: &Settings) -> ModelSpec {
 /// knobs' ranges first (the page's link parser has already told the user about them).
 pub fn run_scenario(id: ScenarioId, settings: &Settings, record: bool) -> ScenarioRun {
     let s = sanitize(settings);
-    let run = match id {
-        ScenarioId::F => run_breaker_series(&s, Some(s.breaker()), record),
-        ScenarioId::D => {
-            // The card asks a human: the run pauses at the gate until the decision comes.
-            let mut cfg = s.agent_config();
-            cfg.approval.approver = Approver::Ask;
-            let mut agent = agent::Agent::new(cfg, vec![model_for(id, &s)], s.seed, record)
-                .unwrap_or_else(|_| fallback_agent(record));
-            agent.run_until_paused();
-            if let Some(d) = s.approval {
-                agent.decide(d);
-                agent.run_until_paused();
-            }
-            agent.into_run()
-        }
-        _ => agent::run(s.agent_config(), vec![model_for(id, &s)], s.seed, record)
-            .unwrap_or_else(|_| fallback_agent(record).into_run()),
-    };
+    let run = simulate(id, &s, record);
     let verdict = verdict(id, &s, &run);
     let knobs = id
         .knobs()
@@ -603,6 +595,29 @@ pub fn run_scenario(id: ScenarioId, settings: &Settings, record: bool) -> Scenar
         verdict,
         knobs,
         slow_call: (id == ScenarioId::E).then_some(SLOW_CALL),
+    }
+}
+
+/// The engine alone: one scenario's run, with no verdict or card text. `settings` must be in
+/// range (see [`sanitize`]); out-of-range settings fall back to the defaults rather than panic.
+pub fn simulate(id: ScenarioId, s: &Settings, record: bool) -> Run {
+    match id {
+        ScenarioId::F => run_breaker_series(s, Some(s.breaker()), record),
+        ScenarioId::D => {
+            // The card asks a human: the run pauses at the gate until the decision comes.
+            let mut cfg = s.agent_config();
+            cfg.approval.approver = Approver::Ask;
+            let mut agent = agent::Agent::new(cfg, vec![model_for(id, s)], s.seed, record)
+                .unwrap_or_else(|_| fallback_agent(record));
+            agent.run_until_paused();
+            if let Some(d) = s.approval {
+                agent.decide(d);
+                agent.run_until_paused();
+            }
+            agent.into_run()
+        }
+        _ => agent::run(s.agent_config(), vec![model_for(id, s)], s.seed, record)
+            .unwrap_or_else(|_| fallback_agent(record).into_run()),
     }
 }
 
@@ -624,7 +639,11 @@ pub fn sanitize(s: &Settings) -> Settings {
     let mut out = s.clone();
     for k in KNOBS {
         let v = s.get(k.name).unwrap_or(k.min);
-        let v = if v.is_finite() { v.clamp(k.min, k.max) } else { k.min };
+        let v = if v.is_finite() {
+            v.clamp(k.min, k.max)
+        } else {
+            k.min
+        };
         let v = if k.unit == Unit::Count { v.round() } else { v };
         let _ = out.set(k.name, v);
     }
@@ -641,7 +660,12 @@ pub fn run_breaker_series(s: &Settings, breaker: Option<BreakerConfig>, record: 
     let mut answered = 0;
     for i in 0..F_REQUESTS {
         now = now.max(i as Micros * F_INTERVAL);
-        let agent = match agent::Agent::new(s.agent_config(), vec![model.clone()], s.seed ^ i as u64, record) {
+        let agent = match agent::Agent::new(
+            s.agent_config(),
+            vec![model.clone()],
+            s.seed ^ i as u64,
+            record,
+        ) {
             Ok(a) => a,
             Err(_) => fallback_agent(record),
         };
@@ -828,11 +852,21 @@ impl ScenarioRun {
     /// A plain-text transcript of the run, to paste into a chat. `link` is the permalink.
     pub fn transcript(&self, link: &str) -> String {
         let mut t = String::new();
-        let _ = writeln!(t, "Agent Reliability Lab, card {}: {}", self.id.letter(), self.id.title());
+        let _ = writeln!(
+            t,
+            "Agent Reliability Lab, card {}: {}",
+            self.id.letter(),
+            self.id.title()
+        );
         let knobs: Vec<String> = self.knobs.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(t, "settings: {}", knobs.join(" "));
         let _ = writeln!(t, "result: {}", self.run.outcome.lab_repr());
-        let _ = writeln!(t, "verdict: {}: {}", self.verdict.tone.label(), self.verdict.text);
+        let _ = writeln!(
+            t,
+            "verdict: {}: {}",
+            self.verdict.tone.label(),
+            self.verdict.text
+        );
         let _ = writeln!(t, "trace:");
         for e in &self.run.trace {
             if matches!(e.kind, EventKind::Step) {

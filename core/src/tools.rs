@@ -141,7 +141,9 @@ impl ToolCall {
 
     /// The idempotency key of this call within request `request`.
     pub fn key(&self, request: u64) -> IdempotencyKey {
-        let k = KeyBuilder::new().num(request as i64).str(self.kind().name());
+        let k = KeyBuilder::new()
+            .num(request as i64)
+            .str(self.kind().name());
         match self {
             ToolCall::Multiply { a, b } => k.num(*a).num(*b),
             ToolCall::SendEmail { to, subject } => k.str(to).str(subject),
@@ -210,7 +212,11 @@ impl Args<'_> {
     }
 
     fn only(&self, allowed: &[&str]) -> Result<(), CallError> {
-        match self.args.iter().find(|(n, _)| !allowed.contains(&n.as_ref())) {
+        match self
+            .args
+            .iter()
+            .find(|(n, _)| !allowed.contains(&n.as_ref()))
+        {
             Some((n, _)) => Err(CallError::invalid_args(format!(
                 "{}: unexpected argument `{n}`",
                 self.tool
@@ -344,7 +350,9 @@ impl World {
         }
         let output = match call {
             ToolCall::Multiply { a, b } => ToolOutput::Number(a.saturating_mul(*b)),
-            ToolCall::SendEmail { to, .. } => ToolOutput::Text(format!("email sent to {to} (pretend)")),
+            ToolCall::SendEmail { to, .. } => {
+                ToolOutput::Text(format!("email sent to {to} (pretend)"))
+            }
             ToolCall::ChargeCard { amount_cents, .. } => ToolOutput::Text(format!(
                 "charged ${}.{:02} (pretend), receipt #{}",
                 amount_cents / 100,
@@ -395,7 +403,10 @@ mod tests {
 
     #[test]
     fn a_good_call_validates() {
-        let c = validate(&raw("multiply", vec![("a", Arg::Int(17)), ("b", Arg::Int(23))]));
+        let c = validate(&raw(
+            "multiply",
+            vec![("a", Arg::Int(17)), ("b", Arg::Int(23))],
+        ));
         assert_eq!(c, Ok(ToolCall::Multiply { a: 17, b: 23 }));
     }
 
@@ -418,7 +429,10 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::UnknownTool);
         let e = validate(&raw(
             "send_email",
-            vec![("to", Arg::Text("bob".into())), ("subject", Arg::Text("hi".into()))],
+            vec![
+                ("to", Arg::Text("bob".into())),
+                ("subject", Arg::Text("hi".into())),
+            ],
         ))
         .unwrap_err();
         assert!(e.to_string().contains("email address"));
@@ -433,7 +447,10 @@ mod tests {
         let faults = ToolFaults { lose_response: 1 };
         let mut w = World::default();
         assert_eq!(w.execute(&charge, None, 0, faults), Executed::Lost);
-        assert!(matches!(w.execute(&charge, None, 1, faults), Executed::Ran(_)));
+        assert!(matches!(
+            w.execute(&charge, None, 1, faults),
+            Executed::Ran(_)
+        ));
         assert_eq!((w.effects.len(), w.duplicates()), (2, 1));
 
         let mut w = World::default();

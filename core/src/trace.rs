@@ -227,7 +227,10 @@ impl fmt::Display for Event {
                 GateEvent::Decided(Decision::Approve) => write!(f, "{tool}: a human approved"),
                 GateEvent::Decided(Decision::Deny) => write!(f, "{tool}: a human denied, blocked"),
                 GateEvent::DeniedByDefault => {
-                    write!(f, "{tool} is risky: blocked (no human approval, deny by default)")
+                    write!(
+                        f,
+                        "{tool} is risky: blocked (no human approval, deny by default)"
+                    )
                 }
                 GateEvent::TimedOut => {
                     write!(f, "{tool}: nobody answered in time, denied and escalated")

@@ -80,10 +80,14 @@ fn a_jitter_changes_the_waits_but_not_the_outcome() {
         let a = run_scenario(ScenarioId::A, &s, true);
         assert_eq!(a.run.outcome.answer, "The answer is 391.");
         assert_ne!(waits(&a.run), vec![500 * MS, SEC], "{jitter}");
-        let b = run_scenario(ScenarioId::A, &with(|s| {
-            s.jitter = jitter;
-            s.seed = 2;
-        }), true);
+        let b = run_scenario(
+            ScenarioId::A,
+            &with(|s| {
+                s.jitter = jitter;
+                s.seed = 2;
+            }),
+            true,
+        );
         assert_ne!(waits(&a.run), waits(&b.run), "{jitter}: seeds differ");
     }
 }
@@ -141,7 +145,11 @@ fn d_send_email_is_blocked_by_default_and_runs_when_approved() {
     assert_eq!(paused.run.outcome.blocked, vec!["send_email"]);
     assert!(paused.run.effects.is_empty());
 
-    let denied = run_scenario(ScenarioId::D, &with(|s| s.approval = Some(Decision::Deny)), true);
+    let denied = run_scenario(
+        ScenarioId::D,
+        &with(|s| s.approval = Some(Decision::Deny)),
+        true,
+    );
     assert_eq!(denied.run.outcome.blocked, vec!["send_email"]);
     assert!(denied.run.effects.is_empty());
     assert!(!denied.run.outcome.degraded);
@@ -152,7 +160,10 @@ fn d_send_email_is_blocked_by_default_and_runs_when_approved() {
         true,
     );
     assert!(approved.run.outcome.blocked.is_empty());
-    assert_eq!(approved.run.outcome.answer, "Email sent to all-staff@example.com.");
+    assert_eq!(
+        approved.run.outcome.answer,
+        "Email sent to all-staff@example.com."
+    );
     assert_eq!(approved.run.effects.len(), 1, "the pretend email, once");
 }
 
@@ -174,13 +185,20 @@ fn safe_tools_pass_the_gate_without_asking() {
 fn e_timeout_gives_up_below_the_slow_calls_latency_and_not_above() {
     let e = run_scenario(ScenarioId::E, &Settings::default(), true);
     let first = e.run.trace.iter().find_map(|ev| match &ev.kind {
-        EventKind::Attempt { error: Some(err), .. } => Some(err.to_string()),
+        EventKind::Attempt {
+            error: Some(err), ..
+        } => Some(err.to_string()),
         _ => None,
     });
     assert_eq!(first.as_deref(), Some("call timed out after 0.05s"));
     assert_eq!(e.run.outcome.counters.timeouts, 3);
     assert!(e.run.outcome.degraded);
-    assert!(SLOW_CALL >= 50 * MS && SLOW_CALL <= 5 * SEC, "inside the slider's range");
+    let slider = reliability_core::scenario::knob("timeout").unwrap();
+    let slow = reliability_core::time::to_secs(SLOW_CALL);
+    assert!(
+        slow >= slider.min && slow <= slider.max,
+        "inside the slider's range"
+    );
 
     for tenths in 1..=50u64 {
         let timeout = tenths * 100 * MS;
@@ -234,7 +252,11 @@ fn f_breaker_opens_fails_fast_then_probes_and_closes() {
     assert_eq!(never.verdict.tone, Tone::NotRecovered);
 
     // A longer cooldown means more requests fail fast.
-    let long = run_scenario(ScenarioId::F, &with(|s| s.breaker_cooldown = 8 * SEC), false);
+    let long = run_scenario(
+        ScenarioId::F,
+        &with(|s| s.breaker_cooldown = 8 * SEC),
+        false,
+    );
     assert!(long.run.outcome.counters.fast_fails > c.fast_fails);
 }
 
@@ -340,9 +362,14 @@ fn a_repeating_error_escalates_with_a_handoff_packet() {
 #[test]
 fn the_kill_switch_stops_a_run_before_its_next_step() {
     let s = Settings::default();
-    let agent = Agent::new(s.agent_config(), vec![ModelSpec::new("m", Behaviour::Loop)], 1, false)
-        .unwrap()
-        .with_kill_switch(KillSwitch::ON);
+    let agent = Agent::new(
+        s.agent_config(),
+        vec![ModelSpec::new("m", Behaviour::Loop)],
+        1,
+        false,
+    )
+    .unwrap()
+    .with_kill_switch(KillSwitch::ON);
     let mut agent = agent;
     assert_eq!(agent.run_until_paused(), Status::Finished);
     let run = agent.into_run();
@@ -350,7 +377,13 @@ fn the_kill_switch_stops_a_run_before_its_next_step() {
     assert_eq!(run.outcome.steps, 0);
     assert_eq!(run.outcome.counters.model_calls, 0);
 
-    let mut agent = Agent::new(s.agent_config(), vec![ModelSpec::new("m", Behaviour::Loop)], 1, false).unwrap();
+    let mut agent = Agent::new(
+        s.agent_config(),
+        vec![ModelSpec::new("m", Behaviour::Loop)],
+        1,
+        false,
+    )
+    .unwrap();
     agent.step();
     agent.engage_kill_switch();
     agent.step();
@@ -383,7 +416,10 @@ fn token_cost_and_wall_caps_each_fire_with_their_own_reason() {
     cfg.caps.max_tokens = 2_000;
     let run = agent::run(cfg.clone(), looping(), 1, false).unwrap();
     assert_eq!(run.outcome.stop, Stop::Cap(CapKind::Tokens));
-    assert!(run.outcome.answer.starts_with("Stopped: token budget of 2000"));
+    assert!(run
+        .outcome
+        .answer
+        .starts_with("Stopped: token budget of 2000"));
 
     let mut cfg2 = cfg.clone();
     cfg2.caps.max_tokens = 1_000_000;
@@ -456,5 +492,5 @@ fn permalinks_round_trip_and_bad_values_fall_back_with_a_notice() {
 fn errors_are_classified_by_kind() {
     assert!(CallError::http(503).is_transient());
     assert!(!CallError::http(400).is_transient());
-    assert_eq!(ErrorKind::Http(404).decision().retry, false);
+    assert!(!ErrorKind::Http(404).decision().retry);
 }
