@@ -7,52 +7,60 @@
 //! (one per request), so one iteration is 17 agent runs; divan reports items per second as
 //! agent runs per second. The report goes in BENCHMARKS.md.
 
-use divan::counter::ItemsCount;
-use divan::{black_box, Bencher};
-use reliability_core::retry::Jitter;
-use reliability_core::scenario::{simulate, ScenarioId, Settings, F_REQUESTS};
-use std::cell::Cell;
+// divan measures with the OS clock: native only. In wasm32 builds this is an empty program.
+#[cfg(target_arch = "wasm32")]
+fn main() {}
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
     divan::main();
 }
 
-const AGENT_RUNS_PER_MIX: usize = 5 + F_REQUESTS as usize;
+#[cfg(not(target_arch = "wasm32"))]
+mod mix {
+    use divan::counter::ItemsCount;
+    use divan::{black_box, Bencher};
+    use reliability_core::retry::Jitter;
+    use reliability_core::scenario::{simulate, ScenarioId, Settings, F_REQUESTS};
+    use std::cell::Cell;
 
-fn mix(bencher: Bencher, record: bool) {
-    let seed = Cell::new(0u64);
-    let mut s = Settings {
-        jitter: Jitter::Full,
-        ..Settings::default()
-    };
-    bencher
-        .counter(ItemsCount::new(AGENT_RUNS_PER_MIX))
-        .bench_local(move || {
-            seed.set(seed.get().wrapping_add(1));
-            s.seed = seed.get();
-            for id in ScenarioId::ALL {
-                black_box(simulate(id, black_box(&s), record));
-            }
-        });
-}
+    const AGENT_RUNS_PER_MIX: usize = 5 + F_REQUESTS as usize;
 
-/// The whole mix with the event trace off: the engine alone.
-#[divan::bench]
-fn mix_trace_off(bencher: Bencher) {
-    mix(bencher, false);
-}
+    fn mix(bencher: Bencher, record: bool) {
+        let seed = Cell::new(0u64);
+        let mut s = Settings {
+            jitter: Jitter::Full,
+            ..Settings::default()
+        };
+        bencher
+            .counter(ItemsCount::new(AGENT_RUNS_PER_MIX))
+            .bench_local(move || {
+                seed.set(seed.get().wrapping_add(1));
+                s.seed = seed.get();
+                for id in ScenarioId::ALL {
+                    black_box(simulate(id, black_box(&s), record));
+                }
+            });
+    }
 
-/// The whole mix with every event recorded, as the page does.
-#[divan::bench]
-fn mix_trace_on(bencher: Bencher) {
-    mix(bencher, true);
-}
+    /// The whole mix with the event trace off: the engine alone.
+    #[divan::bench]
+    fn mix_trace_off(bencher: Bencher) {
+        mix(bencher, false);
+    }
 
-/// Scenario A alone (one agent run, two failures, two backoffs), trace off.
-#[divan::bench]
-fn a_retry_trace_off(bencher: Bencher) {
-    let s = Settings::default();
-    bencher
-        .counter(ItemsCount::new(1usize))
-        .bench_local(|| black_box(simulate(ScenarioId::A, black_box(&s), false)));
+    /// The whole mix with every event recorded, as the page does.
+    #[divan::bench]
+    fn mix_trace_on(bencher: Bencher) {
+        mix(bencher, true);
+    }
+
+    /// Scenario A alone (one agent run, two failures, two backoffs), trace off.
+    #[divan::bench]
+    fn a_retry_trace_off(bencher: Bencher) {
+        let s = Settings::default();
+        bencher
+            .counter(ItemsCount::new(1usize))
+            .bench_local(|| black_box(simulate(ScenarioId::A, black_box(&s), false)));
+    }
 }

@@ -27,9 +27,10 @@
 //!
 //! ```
 //! use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
-//! let run = run_scenario(ScenarioId::A, &Settings::default(), true);
-//! assert_eq!(run.outcome.answer, "The answer is 391.");
-//! assert_eq!(run.outcome.steps, 2);
+//! let card = run_scenario(ScenarioId::A, &Settings::default(), true);
+//! assert_eq!(card.run.outcome.answer, "The answer is 391.");
+//! assert_eq!(card.run.outcome.steps, 2);
+//! assert_eq!(card.verdict.text, "retry recovered on attempt 3 after waiting 0.5s and 1.0s");
 //! ```
 
 #![forbid(unsafe_code)]
