@@ -51,6 +51,7 @@ pub mod retry;
 pub mod rng;
 pub mod scenario;
 pub mod time;
+pub mod timeline;
 pub mod tools;
 pub mod trace;
 

@@ -808,7 +808,7 @@ impl Timings {
         println!();
         println!("==> step times");
         for (name, took) in &self.steps {
-            println!("    {name:<34} {}", human(*took));
+            println!("    {name:<38} {}", human(*took));
         }
         let verdict = if ok {
             "all steps succeeded"
