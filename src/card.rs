@@ -109,7 +109,9 @@ pub fn Card(
         spawn_local(async move {
             let status = match browser::copy(&text).await {
                 Ok(()) => Ok("Transcript copied.".to_string()),
-                Err(e) => Err(format!("Could not copy ({e}). Select the text below instead.")),
+                Err(e) => Err(format!(
+                    "Could not copy ({e}). Select the text below instead."
+                )),
             };
             copy_status.try_set(Some(status));
         });

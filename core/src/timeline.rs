@@ -142,11 +142,7 @@ pub fn layout(run: &Run) -> Timeline {
         };
         match &e.kind {
             EventKind::Step => mark(Lane::Control, Kind::Step, format!("step {}", e.step)),
-            EventKind::Attempt {
-                target,
-                error,
-                ..
-            } => {
+            EventKind::Attempt { target, error, .. } => {
                 let lane = match target {
                     Target::Model(_) => Lane::Model,
                     Target::Tool(_) => Lane::Tool,
@@ -276,7 +272,14 @@ mod tests {
             .collect();
         assert_eq!(
             model,
-            vec![Kind::Failed, Kind::Wait, Kind::Failed, Kind::Wait, Kind::Ok, Kind::Ok]
+            vec![
+                Kind::Failed,
+                Kind::Wait,
+                Kind::Failed,
+                Kind::Wait,
+                Kind::Ok,
+                Kind::Ok
+            ]
         );
         assert!(t.span >= 1_500 * MS);
         assert_eq!(t.ticks[0].1, "0.0s");
