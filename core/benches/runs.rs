@@ -37,7 +37,7 @@ mod mix {
             .bench_local(move || {
                 seed.set(seed.get().wrapping_add(1));
                 s.seed = seed.get();
-                for id in ScenarioId::ALL {
+                for id in ScenarioId::LAB {
                     black_box(simulate(id, black_box(&s), record));
                 }
             });

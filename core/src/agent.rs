@@ -23,11 +23,13 @@ use crate::caps::{CapHit, CapKind, Caps, MicroUsd, StepLimiter, Usage};
 use crate::deadline::Deadline;
 use crate::error::{CallError, ErrorKind};
 use crate::escalation::{suggestion, EscalationPolicy, HandoffPacket, RepeatTracker};
+use crate::evaluator::CriticPolicy;
 use crate::fallback::SAFE_MESSAGE;
 use crate::killswitch::KillSwitch;
 use crate::model::{Behaviour, ModelSpec, Observation, Reply, SimModel};
 use crate::retry::RetryPolicy;
 use crate::rng::{streams, Rng};
+use crate::scope::ScopePolicy;
 use crate::time::{Micros, Secs, MS};
 use crate::tools::{self, Effect, Executed, ToolCall, ToolFaults, ToolOutput, World};
 use crate::trace::{Event, EventKind, GateEvent, GiveUp, Target};
@@ -56,6 +58,10 @@ pub struct AgentConfig {
     pub tool_faults: ToolFaults,
     /// How long a tool call takes.
     pub tool_latency: Micros,
+    /// Narrow bulk writes to a sample first, if set.
+    pub scope: Option<ScopePolicy>,
+    /// Grade answers and revise once, if set.
+    pub critic: Option<CriticPolicy>,
 }
 
 impl Default for AgentConfig {
@@ -70,6 +76,8 @@ impl Default for AgentConfig {
             idempotency: false,
             tool_faults: ToolFaults::default(),
             tool_latency: 10 * MS,
+            scope: None,
+            critic: None,
         }
     }
 }
@@ -85,6 +93,12 @@ impl AgentConfig {
         }
         if let Some(e) = self.escalation {
             e.validate()?;
+        }
+        if let Some(s) = self.scope {
+            s.validate()?;
+        }
+        if let Some(c) = self.critic {
+            c.validate()?;
         }
         Ok(self)
     }
@@ -269,6 +283,7 @@ pub struct Agent {
     repeats: RepeatTracker,
     done: Vec<String>,
     pending: Option<(ToolCall, Micros)>,
+    revisions: u32,
     outcome: Option<Outcome>,
     trace: Option<Vec<Event>>,
 }
@@ -309,6 +324,7 @@ impl Agent {
             repeats: RepeatTracker::default(),
             done: Vec::new(),
             pending: None,
+            revisions: 0,
             outcome: None,
             trace: record.then(|| Vec::with_capacity(32)),
         })
@@ -383,7 +399,7 @@ impl Agent {
             Err(halt) => return self.halt(halt),
         };
         match reply {
-            Reply::Answer { text } => self.finish(text, Stop::Answered, false),
+            Reply::Answer { text } => self.critique(text),
             Reply::Tool { call } => match tools::validate(&call) {
                 Err(error) => {
                     let answer = format!("Stopped: {error}");
@@ -652,7 +668,44 @@ impl Agent {
         }
     }
 
+    fn critique(&mut self, answer: String) -> Status {
+        let Some(critic) = self.cfg.critic else {
+            return self.finish(answer, Stop::Answered, false);
+        };
+        let revision = self.revisions;
+        let score = critic.score(revision);
+        let revise = critic.revise(score, revision);
+        self.emit(self.now, 0, || EventKind::Critique {
+            score,
+            threshold: critic.threshold,
+            revision,
+            revise,
+        });
+        if revise {
+            self.revisions += 1;
+            self.seen = Observation::Feedback;
+            return Status::Running;
+        }
+        self.finish(answer, Stop::Answered, false)
+    }
+
     fn gate(&mut self, call: ToolCall) -> Status {
+        if let Some((sample, rest)) = self.cfg.scope.and_then(|s| s.split(&call)) {
+            let (shown_sample, shown_rest) = (sample.clone(), rest.clone());
+            self.emit(self.now, 0, || EventKind::ScopeNarrowed {
+                sample: shown_sample,
+                rest: shown_rest,
+            });
+            if self.run_tool(sample) == Status::Finished {
+                return Status::Finished;
+            }
+            self.emit(self.now, 0, || EventKind::Gate {
+                tool: rest.kind().name().into(),
+                gate: GateEvent::Waiting,
+            });
+            self.pending = Some((rest, self.now));
+            return Status::AwaitingApproval;
+        }
         let kind = call.kind();
         match self.cfg.approval.gate(kind.risk()) {
             Gate::Run => {

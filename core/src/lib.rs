@@ -20,10 +20,14 @@
 //! | [`idempotency`] | keys so a retried write happens once |
 //! | [`escalation`] | stop on a repeating error, with a handoff packet |
 //! | [`killswitch`] | one flag that stops every run within a step |
+//! | [`scope`] | a bulk write runs on a sample first, then waits for a confirm |
+//! | [`evaluator`] | a critic grades the answer; one revision at most |
 //! | [`tools`] | tool validation at the boundary and the pretend world |
 //!
 //! [`agent`] composes them all in one loop; [`model`] simulates the model clients;
-//! [`scenario`] holds the lab's scenarios A–F and its settings.
+//! [`scenario`] holds the lab's scenarios (A–F, and the toolbox G–N) and its settings;
+//! [`timeline`] lays a run out for drawing; [`observe`] computes metrics and a structured log
+//! over many runs; [`tracefile`] saves, reads and replays runs.
 //!
 //! ```
 //! use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
@@ -43,17 +47,21 @@ pub mod caps;
 pub mod deadline;
 pub mod error;
 pub mod escalation;
+pub mod evaluator;
 pub mod fallback;
 pub mod idempotency;
 pub mod killswitch;
 pub mod model;
+pub mod observe;
 pub mod retry;
 pub mod rng;
 pub mod scenario;
+pub mod scope;
 pub mod time;
 pub mod timeline;
 pub mod tools;
 pub mod trace;
+pub mod tracefile;
 
 use std::fmt;
 

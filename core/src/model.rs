@@ -29,6 +29,10 @@ pub enum Behaviour {
     Cached,
     /// Answers with a suggestion for a human to act on (advisory mode).
     Advisory,
+    /// Answers at once, without tools, from a simpler prompt (a backup model).
+    Brief,
+    /// Asks to update 100 customer records at once, a bulk write.
+    BulkUpdate,
 }
 
 /// How the model's calls fail.
@@ -164,6 +168,8 @@ pub enum Observation {
     Output(ToolOutput),
     /// The approval gate blocked it.
     Blocked,
+    /// A critic asked for a better answer.
+    Feedback,
 }
 
 /// The model's reply.
@@ -198,6 +204,9 @@ fn answer(text: impl Into<String>) -> Reply {
     Reply::Answer { text: text.into() }
 }
 
+/// How many records the bulk-update model wants to change.
+pub const BULK_RECORDS: i64 = 100;
+
 /// The email the risky model wants to send.
 pub const EMAIL_TO: &str = "all-staff@example.com";
 
@@ -206,6 +215,9 @@ impl Behaviour {
     pub fn reply(self, seen: &Observation) -> Reply {
         let multiply = || call("multiply", [("a", Arg::Int(17)), ("b", Arg::Int(23))]);
         match (self, seen) {
+            (_, Observation::Feedback) => {
+                answer("The answer is 391: 17 x 23 = 17 x 20 + 17 x 3 = 340 + 51 = 391 (checked).")
+            }
             (Behaviour::Solve, Observation::Output(out)) => answer(format!("The answer is {out}.")),
             (Behaviour::Solve | Behaviour::Loop, _) => multiply(),
             (Behaviour::Risky, Observation::None) => call(
@@ -238,6 +250,18 @@ impl Behaviour {
             (Behaviour::Pay, Observation::Output(out)) => answer(format!("Payment done: {out}.")),
             (Behaviour::Cached, _) => {
                 answer("The answer is 391. (cached answer from an earlier run)")
+            }
+            (Behaviour::Brief, _) => answer("The answer is 391. (backup model, simpler prompt)"),
+            (Behaviour::BulkUpdate, Observation::None) => call(
+                "update_records",
+                [
+                    ("table", Arg::Text(Cow::Borrowed("customers"))),
+                    ("count", Arg::Int(BULK_RECORDS)),
+                ],
+            ),
+            (Behaviour::BulkUpdate, Observation::Output(out)) => answer(format!("Done: {out}.")),
+            (Behaviour::BulkUpdate, Observation::Blocked) => {
+                answer("Stopped after the test record: nobody confirmed the rest of the update.")
             }
             (Behaviour::Advisory, _) => answer(
                 "Suggestion for a human: compute 17 x 23 (I expect 391); please check and decide.",

@@ -3,15 +3,21 @@
 //! A card on the page is a function of (scenario, settings) → [`ScenarioRun`]. Everything a
 //! card shows (result, verdict, knobs, transcript) is computed here, so the page only draws.
 
-use crate::agent::{self, AgentConfig, Run, Stop};
+use crate::agent::{self, AgentConfig, Run, Status, Stop};
 use crate::approval::{ApprovalPolicy, Approver, Decision};
 use crate::breaker::{BreakerConfig, BreakerState, CircuitBreaker};
-use crate::caps::Caps;
+use crate::caps::{CapKind, Caps};
 use crate::deadline::Deadline;
 use crate::error::CallError;
+use crate::error::ErrorKind;
+use crate::escalation::EscalationPolicy;
+use crate::evaluator::CriticPolicy;
+use crate::killswitch::KillSwitch;
 use crate::model::{Behaviour, Faults, Latency, ModelSpec};
 use crate::retry::{Jitter, RetryPolicy};
+use crate::scope::ScopePolicy;
 use crate::time::{from_secs, to_secs, Micros, Secs, MS, SEC};
+use crate::tools::ToolFaults;
 use crate::trace::{EventKind, GateEvent};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -49,6 +55,30 @@ pub struct Settings {
     pub breaker_cooldown: Micros,
     /// The human's answer at D's approval gate; `None` while nobody has answered.
     pub approval: Option<Decision>,
+    /// The kill switch in the page header: on, no run takes a step.
+    pub kill: bool,
+    /// G: send idempotency keys with the payment.
+    pub idempotency: bool,
+    /// H: how many rungs of the fallback ladder are down, from the top.
+    pub rungs_down: u32,
+    /// I: escalate after the same error this many times in a row.
+    pub escalate_after: u32,
+    /// J: the turn cap.
+    pub max_turns: u32,
+    /// J: the token cap.
+    pub max_tokens: u64,
+    /// J: the cost cap, in micro-dollars.
+    pub max_cost: u64,
+    /// J: the wall-time cap.
+    pub max_wall: Micros,
+    /// K: when the kill switch goes on during the looping run.
+    pub kill_at: Micros,
+    /// L: which error the model's first two calls fail with (an index into [`ERRORS`]).
+    pub error: u32,
+    /// M: the human's answer after the test record; `None` while nobody has answered.
+    pub scope_confirm: Option<Decision>,
+    /// N: the critic's threshold, out of 10.
+    pub critic_threshold: u32,
 }
 
 impl Default for Settings {
@@ -64,17 +94,46 @@ impl Default for Settings {
             breaker_threshold: 3,
             breaker_cooldown: 5 * SEC,
             approval: None,
+            kill: false,
+            idempotency: false,
+            rungs_down: 1,
+            escalate_after: 3,
+            max_turns: 10,
+            max_tokens: 8_000,
+            max_cost: 50_000,
+            max_wall: SEC,
+            kill_at: 100 * MS,
+            error: 1,
+            scope_confirm: None,
+            critic_threshold: 7,
         }
     }
 }
 
-/// How a knob's value is shown and stored.
+/// How a knob's value is shown, stored and written in a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
-    /// A count.
+    /// A whole number.
     Count,
     /// Seconds (stored as virtual microseconds).
     Seconds,
+    /// Dollars (stored as micro-dollars).
+    Dollars,
+    /// On or off (0 or 1; `on`/`off` in links).
+    Toggle,
+    /// One of a list (its index; the name in links).
+    Choice(&'static [&'static str]),
+}
+
+/// Where a knob is shown on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// In the main panel.
+    Main,
+    /// In the main panel, under "advanced".
+    Advanced,
+    /// Inside one card.
+    Card(ScenarioId),
 }
 
 /// A numeric knob: its name (as in the URL), label, range and default.
@@ -94,8 +153,8 @@ pub struct Knob {
     pub max: f64,
     /// Slider step.
     pub step: f64,
-    /// Under "advanced" on the page.
-    pub advanced: bool,
+    /// Where it is shown.
+    pub place: Place,
 }
 
 /// Every numeric knob, in page order. (`jitter` is a choice, see [`Jitter::ALL`].)
@@ -108,7 +167,7 @@ pub const KNOBS: &[Knob] = &[
         min: 0.0,
         max: 6.0,
         step: 1.0,
-        advanced: false,
+        place: Place::Main,
     },
     Knob {
         name: "max_steps",
@@ -118,7 +177,7 @@ pub const KNOBS: &[Knob] = &[
         min: 1.0,
         max: 12.0,
         step: 1.0,
-        advanced: false,
+        place: Place::Main,
     },
     Knob {
         name: "timeout",
@@ -128,7 +187,7 @@ pub const KNOBS: &[Knob] = &[
         min: 0.05,
         max: 5.0,
         step: 0.05,
-        advanced: false,
+        place: Place::Main,
     },
     Knob {
         name: "attempts",
@@ -138,7 +197,7 @@ pub const KNOBS: &[Knob] = &[
         min: 1.0,
         max: 8.0,
         step: 1.0,
-        advanced: true,
+        place: Place::Advanced,
     },
     Knob {
         name: "base_delay",
@@ -148,7 +207,7 @@ pub const KNOBS: &[Knob] = &[
         min: 0.05,
         max: 5.0,
         step: 0.05,
-        advanced: true,
+        place: Place::Advanced,
     },
     Knob {
         name: "seed",
@@ -158,7 +217,7 @@ pub const KNOBS: &[Knob] = &[
         min: 0.0,
         max: 999_999.0,
         step: 1.0,
-        advanced: true,
+        place: Place::Advanced,
     },
     Knob {
         name: "breaker_threshold",
@@ -168,7 +227,7 @@ pub const KNOBS: &[Knob] = &[
         min: 1.0,
         max: 10.0,
         step: 1.0,
-        advanced: true,
+        place: Place::Advanced,
     },
     Knob {
         name: "breaker_cooldown",
@@ -178,9 +237,194 @@ pub const KNOBS: &[Knob] = &[
         min: 0.5,
         max: 30.0,
         step: 0.5,
-        advanced: true,
+        place: Place::Advanced,
+    },
+    Knob {
+        name: "idempotency",
+        label: "Idempotency keys",
+        help: "send a key with the payment so a retry cannot charge twice",
+        unit: Unit::Toggle,
+        min: 0.0,
+        max: 1.0,
+        step: 1.0,
+        place: Place::Card(ScenarioId::G),
+    },
+    Knob {
+        name: "rungs_down",
+        label: "Rungs down",
+        help: "how many rungs of the ladder fail, from the top",
+        unit: Unit::Count,
+        min: 0.0,
+        max: 4.0,
+        step: 1.0,
+        place: Place::Card(ScenarioId::H),
+    },
+    Knob {
+        name: "escalate_after",
+        label: "Escalate after",
+        help: "the same error this many times in a row hands off to a human",
+        unit: Unit::Count,
+        min: 1.0,
+        max: 8.0,
+        step: 1.0,
+        place: Place::Card(ScenarioId::I),
+    },
+    Knob {
+        name: "max_turns",
+        label: "Turn cap",
+        help: "steps the budgeted agent may take",
+        unit: Unit::Count,
+        min: 1.0,
+        max: 30.0,
+        step: 1.0,
+        place: Place::Card(ScenarioId::J),
+    },
+    Knob {
+        name: "max_tokens",
+        label: "Token cap",
+        help: "tokens the budgeted agent may use",
+        unit: Unit::Count,
+        min: 1_000.0,
+        max: 30_000.0,
+        step: 500.0,
+        place: Place::Card(ScenarioId::J),
+    },
+    Knob {
+        name: "max_cost",
+        label: "Cost cap",
+        help: "money the budgeted agent may spend",
+        unit: Unit::Dollars,
+        min: 0.002,
+        max: 0.1,
+        step: 0.002,
+        place: Place::Card(ScenarioId::J),
+    },
+    Knob {
+        name: "max_wall",
+        label: "Wall-time cap",
+        help: "virtual time the budgeted agent may take",
+        unit: Unit::Seconds,
+        min: 0.05,
+        max: 2.0,
+        step: 0.05,
+        place: Place::Card(ScenarioId::J),
+    },
+    Knob {
+        name: "kill_at",
+        label: "Switch on at",
+        help: "when the kill switch goes on during the looping run",
+        unit: Unit::Seconds,
+        min: 0.0,
+        max: 0.5,
+        step: 0.01,
+        place: Place::Card(ScenarioId::K),
+    },
+    Knob {
+        name: "error",
+        label: "Error",
+        help: "what the model's first two calls fail with",
+        unit: Unit::Choice(ERRORS),
+        min: 0.0,
+        max: (ERRORS.len() - 1) as f64,
+        step: 1.0,
+        place: Place::Card(ScenarioId::L),
+    },
+    Knob {
+        name: "critic_threshold",
+        label: "Critic threshold",
+        help: "answers scoring below this (out of 10) are revised, once",
+        unit: Unit::Count,
+        min: 0.0,
+        max: 10.0,
+        step: 1.0,
+        place: Place::Card(ScenarioId::N),
     },
 ];
+
+/// The errors card L can inject, by name.
+pub const ERRORS: &[&str] = &[
+    "500",
+    "503",
+    "400",
+    "401",
+    "403",
+    "404",
+    "429",
+    "timeout",
+    "network",
+    "invalid_args",
+];
+
+/// Card N's simulated critic: what it scores the draft and the revision.
+pub const DRAFT_SCORE: u8 = 5;
+/// See [`DRAFT_SCORE`].
+pub const REVISED_SCORE: u8 = 8;
+
+fn decision_name(d: Decision) -> &'static str {
+    match d {
+        Decision::Approve => "approve",
+        Decision::Deny => "deny",
+    }
+}
+
+fn parse_decision(v: &str) -> Result<Option<Decision>, ()> {
+    match v {
+        "approve" => Ok(Some(Decision::Approve)),
+        "deny" => Ok(Some(Decision::Deny)),
+        "" | "pending" => Ok(None),
+        _ => Err(()),
+    }
+}
+
+fn parse_toggle(v: &str) -> Option<bool> {
+    match v {
+        "on" | "true" | "1" => Some(true),
+        "off" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+impl Knob {
+    /// A value as written in a link: `0.05`, `on`, `503`.
+    pub fn write(&self, v: f64) -> String {
+        match self.unit {
+            Unit::Toggle => (if v >= 0.5 { "on" } else { "off" }).to_string(),
+            Unit::Choice(names) => names
+                .get(v.max(0.0) as usize)
+                .copied()
+                .unwrap_or_default()
+                .to_string(),
+            _ => fmt_number(v),
+        }
+    }
+
+    /// A value as shown next to the control: `0.05s`, `$0.03`, `on`, `503`.
+    pub fn show(&self, v: f64) -> String {
+        match self.unit {
+            Unit::Seconds => Secs(from_secs(v)).to_string(),
+            Unit::Dollars => crate::caps::fmt_usd((v * 1e6).round().max(0.0) as u64),
+            _ => self.write(v),
+        }
+    }
+
+    /// Reads a value as written in a link.
+    pub fn read(&self, text: &str) -> Result<f64, String> {
+        let text = text.trim();
+        match self.unit {
+            Unit::Toggle => parse_toggle(text)
+                .map(|on| on as u8 as f64)
+                .ok_or_else(|| "must be on or off".to_string()),
+            Unit::Choice(names) => names
+                .iter()
+                .position(|n| *n == text)
+                .map(|i| i as f64)
+                .ok_or_else(|| format!("must be one of {}", names.join(", "))),
+            _ => text
+                .parse::<f64>()
+                .map_err(|_| "is not a number".to_string()),
+        }
+    }
+}
 
 /// Looks a knob up by name.
 pub fn knob(name: &str) -> Option<&'static Knob> {
@@ -238,6 +482,16 @@ impl Settings {
             "seed" => self.seed as f64,
             "breaker_threshold" => self.breaker_threshold as f64,
             "breaker_cooldown" => to_secs(self.breaker_cooldown),
+            "idempotency" => self.idempotency as u8 as f64,
+            "rungs_down" => self.rungs_down as f64,
+            "escalate_after" => self.escalate_after as f64,
+            "max_turns" => self.max_turns as f64,
+            "max_tokens" => self.max_tokens as f64,
+            "max_cost" => self.max_cost as f64 / 1e6,
+            "max_wall" => to_secs(self.max_wall),
+            "kill_at" => to_secs(self.kill_at),
+            "error" => self.error as f64,
+            "critic_threshold" => self.critic_threshold as f64,
             _ => return None,
         })
     }
@@ -262,7 +516,8 @@ impl Settings {
                 }
             ));
         }
-        if k.unit == Unit::Count && value.fract() != 0.0 {
+        let whole = !matches!(k.unit, Unit::Seconds | Unit::Dollars);
+        if whole && value.fract() != 0.0 {
             return Err("must be a whole number".to_string());
         }
         let value = value.clamp(k.min, k.max);
@@ -276,7 +531,17 @@ impl Settings {
             "seed" => self.seed = value as u64,
             "breaker_threshold" => self.breaker_threshold = count,
             "breaker_cooldown" => self.breaker_cooldown = from_secs(value),
-            _ => unreachable!("every knob is matched above"),
+            "idempotency" => self.idempotency = count == 1,
+            "rungs_down" => self.rungs_down = count,
+            "escalate_after" => self.escalate_after = count,
+            "max_turns" => self.max_turns = count,
+            "max_tokens" => self.max_tokens = value as u64,
+            "max_cost" => self.max_cost = (value * 1e6).round() as u64,
+            "max_wall" => self.max_wall = from_secs(value),
+            "kill_at" => self.kill_at = from_secs(value),
+            "error" => self.error = count,
+            "critic_threshold" => self.critic_threshold = count,
+            _ => return Err(format!("unknown setting `{name}`")),
         }
         Ok(())
     }
@@ -286,20 +551,39 @@ impl Settings {
         let mut q = String::new();
         for k in KNOBS {
             let v = self.get(k.name).unwrap_or_default();
-            let _ = write!(q, "{}={}&", k.name, fmt_number(v));
+            let _ = write!(q, "{}={}&", k.name, k.write(v));
         }
         let _ = write!(q, "jitter={}", self.jitter.name());
-        if let Some(d) = self.approval {
-            let _ = write!(
-                q,
-                "&approval={}",
-                match d {
-                    Decision::Approve => "approve",
-                    Decision::Deny => "deny",
-                }
-            );
+        for (name, decision) in [
+            ("approval", self.approval),
+            ("scope_confirm", self.scope_confirm),
+        ] {
+            if let Some(d) = decision {
+                let _ = write!(q, "&{name}={}", decision_name(d));
+            }
+        }
+        if self.kill {
+            q.push_str("&kill=on");
         }
         q
+    }
+
+    /// The human's answer for a card that pauses (D or M).
+    pub fn decision(&self, id: ScenarioId) -> Option<Decision> {
+        match id {
+            ScenarioId::D => self.approval,
+            ScenarioId::M => self.scope_confirm,
+            _ => None,
+        }
+    }
+
+    /// Records (or, with `None`, withdraws) the human's answer for a card that pauses.
+    pub fn set_decision(&mut self, id: ScenarioId, d: Option<Decision>) {
+        match id {
+            ScenarioId::D => self.approval = d,
+            ScenarioId::M => self.scope_confirm = d,
+            _ => {}
+        }
     }
 
     /// Reads a permalink query (with or without `?`). Never fails: every value that is
@@ -332,13 +616,16 @@ impl Settings {
                         "jitter={value:?} ignored: must be none, full, equal or decorrelated; using none"
                     )),
                 },
-                "approval" => match value.as_str() {
-                    "approve" => s.approval = Some(Decision::Approve),
-                    "deny" => s.approval = Some(Decision::Deny),
-                    "" | "pending" => s.approval = None,
-                    _ => ignore(format!(
-                        "approval={value:?} ignored: must be approve or deny; waiting for a decision"
+                "approval" | "scope_confirm" => match parse_decision(&value) {
+                    Ok(d) if name == "approval" => s.approval = d,
+                    Ok(d) => s.scope_confirm = d,
+                    Err(()) => ignore(format!(
+                        "{name}={value:?} ignored: must be approve or deny; waiting for a decision"
                     )),
+                },
+                "kill" => match parse_toggle(&value) {
+                    Some(on) => s.kill = on,
+                    None => ignore(format!("kill={value:?} ignored: must be on or off; off")),
                 },
                 _ => {
                     let Some(k) = knob(&name) else {
@@ -346,15 +633,11 @@ impl Settings {
                         continue;
                     };
                     let default = s.get(k.name).unwrap_or_default();
-                    let parsed = value.trim().parse::<f64>();
-                    let result = match parsed {
-                        Ok(v) => s.set(k.name, v),
-                        Err(_) => Err("is not a number".to_string()),
-                    };
+                    let result = k.read(&value).and_then(|v| s.set(k.name, v));
                     if let Err(why) = result {
                         ignore(format!(
                             "{name}={value:?} ignored: {why}; using the default {}",
-                            fmt_number(default)
+                            k.write(default)
                         ));
                     }
                 }
@@ -391,7 +674,7 @@ impl Settings {
     }
 }
 
-/// The lab's scenarios.
+/// The lab's scenarios: A–F from the lab, G–N from the failure-first toolbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ScenarioId {
     /// Retry: the flaky model.
@@ -406,11 +689,27 @@ pub enum ScenarioId {
     E,
     /// Circuit breaker: the dead service.
     F,
+    /// Unknown outcome and idempotency.
+    G,
+    /// Fallback ladder.
+    H,
+    /// Escalation and handoff.
+    I,
+    /// Budgets: turns, tokens, cost, wall time.
+    J,
+    /// Kill switch mid-run.
+    K,
+    /// Retry decision table.
+    L,
+    /// Scope fallback.
+    M,
+    /// Evaluator-optimizer.
+    N,
 }
 
 impl ScenarioId {
-    /// All six, in page order.
-    pub const ALL: [ScenarioId; 6] = [
+    /// The lab's six, A–F, in page order.
+    pub const LAB: [ScenarioId; 6] = [
         ScenarioId::A,
         ScenarioId::B,
         ScenarioId::C,
@@ -419,7 +718,37 @@ impl ScenarioId {
         ScenarioId::F,
     ];
 
-    /// `A` … `F`.
+    /// The failure-first toolbox, G–N, in page order.
+    pub const TOOLBOX: [ScenarioId; 8] = [
+        ScenarioId::G,
+        ScenarioId::H,
+        ScenarioId::I,
+        ScenarioId::J,
+        ScenarioId::K,
+        ScenarioId::L,
+        ScenarioId::M,
+        ScenarioId::N,
+    ];
+
+    /// All fourteen.
+    pub const ALL: [ScenarioId; 14] = [
+        ScenarioId::A,
+        ScenarioId::B,
+        ScenarioId::C,
+        ScenarioId::D,
+        ScenarioId::E,
+        ScenarioId::F,
+        ScenarioId::G,
+        ScenarioId::H,
+        ScenarioId::I,
+        ScenarioId::J,
+        ScenarioId::K,
+        ScenarioId::L,
+        ScenarioId::M,
+        ScenarioId::N,
+    ];
+
+    /// `A` … `N`.
     pub const fn letter(self) -> &'static str {
         match self {
             ScenarioId::A => "A",
@@ -428,6 +757,14 @@ impl ScenarioId {
             ScenarioId::D => "D",
             ScenarioId::E => "E",
             ScenarioId::F => "F",
+            ScenarioId::G => "G",
+            ScenarioId::H => "H",
+            ScenarioId::I => "I",
+            ScenarioId::J => "J",
+            ScenarioId::K => "K",
+            ScenarioId::L => "L",
+            ScenarioId::M => "M",
+            ScenarioId::N => "N",
         }
     }
 
@@ -440,6 +777,14 @@ impl ScenarioId {
             ScenarioId::D => "Approval gate: a risky action",
             ScenarioId::E => "Timeout: a call that hangs",
             ScenarioId::F => "Circuit breaker: a dead service",
+            ScenarioId::G => "Unknown outcome: a payment retried",
+            ScenarioId::H => "Fallback ladder: model, backup, cache, advice",
+            ScenarioId::I => "Escalation: hand off with a ticket",
+            ScenarioId::J => "Budgets: turns, tokens, cost, wall time",
+            ScenarioId::K => "Kill switch: flipped mid-run",
+            ScenarioId::L => "Retry decision table: which errors to retry",
+            ScenarioId::M => "Scope fallback: one test record first",
+            ScenarioId::N => "Evaluator-optimizer: revise once, never more",
         }
     }
 
@@ -452,6 +797,14 @@ impl ScenarioId {
             ScenarioId::D => "Safe tools run freely; a world-changing tool waits for a human yes, and is denied by default.",
             ScenarioId::E => "A call that takes longer than the timeout is given up on, so the agent never freezes.",
             ScenarioId::F => "After repeated failures the breaker opens and requests fail fast, then one probe checks for recovery.",
+            ScenarioId::G => "The charge went through but the answer was lost; only an idempotency key makes the retry safe.",
+            ScenarioId::H => "Each rung down is weaker but safer, and every step down is counted: fallbacks are never silent.",
+            ScenarioId::I => "When the same error keeps coming back, stop retrying and give a human everything they need.",
+            ScenarioId::J => "Four caps on one runaway agent: whichever is reached first stops it, and says which.",
+            ScenarioId::K => "One switch stops every run before its next step, wherever it is.",
+            ScenarioId::L => "Retry what may pass (5xx, 429, timeouts, network); never what will fail the same way (4xx, bad arguments).",
+            ScenarioId::M => "A bulk change touches one test record first and waits for a human before the other 99.",
+            ScenarioId::N => "A critic grades the answer; below the bar the agent revises once, and then stops either way.",
         }
     }
 
@@ -469,10 +822,23 @@ impl ScenarioId {
                 "attempts",
                 "base_delay",
             ],
+            ScenarioId::G => &["idempotency", "timeout", "attempts"],
+            ScenarioId::H => &["rungs_down", "attempts"],
+            ScenarioId::I => &["escalate_after", "attempts"],
+            ScenarioId::J => &["max_turns", "max_tokens", "max_cost", "max_wall"],
+            ScenarioId::K => &["kill_at"],
+            ScenarioId::L => &["error", "attempts", "base_delay"],
+            ScenarioId::M => &["scope_confirm"],
+            ScenarioId::N => &["critic_threshold"],
         }
     }
 
-    /// Parses `A` … `F`.
+    /// Does this card pause for a human decision?
+    pub const fn takes_decision(self) -> bool {
+        matches!(self, ScenarioId::D | ScenarioId::M)
+    }
+
+    /// Parses `A` … `N`.
     pub fn parse(s: &str) -> Option<ScenarioId> {
         ScenarioId::ALL.into_iter().find(|id| id.letter() == s)
     }
@@ -527,6 +893,29 @@ pub struct ScenarioRun {
     /// The latency of the call under test (E), for the card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slow_call: Option<Micros>,
+    /// Card-specific facts, as (label, value): charges, the rung that answered, scores.
+    #[serde(default)]
+    pub facts: Vec<(String, String)>,
+    /// Budget gauges (J).
+    #[serde(default)]
+    pub gauges: Vec<Gauge>,
+}
+
+/// How much of one budget a run used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gauge {
+    /// Which budget.
+    pub name: String,
+    /// Used, as a fraction's numerator.
+    pub used: u64,
+    /// The limit.
+    pub limit: u64,
+    /// Used, as shown.
+    pub used_text: String,
+    /// The limit, as shown.
+    pub limit_text: String,
+    /// Did this cap stop the run?
+    pub fired: bool,
 }
 
 fn join_waits(waits: &[Micros]) -> String {
@@ -546,35 +935,144 @@ fn knob_value(s: &Settings, name: &str) -> String {
             Some(Decision::Approve) => "approved".into(),
             Some(Decision::Deny) => "denied".into(),
         },
-        _ => {
-            let v = s.get(name).unwrap_or_default();
-            match knob(name).map(|k| k.unit) {
-                Some(Unit::Seconds) => Secs(from_secs(v)).to_string(),
-                _ => fmt_number(v),
-            }
-        }
+        _ => match knob(name) {
+            Some(k) => k.show(s.get(name).unwrap_or_default()),
+            None => String::new(),
+        },
     }
 }
 
-/// The model of each single-run scenario.
+/// Card L's injected error: `None` for invalid tool arguments (they come from the model's
+/// reply, not from the service).
+pub fn injected_error(s: &Settings) -> Option<CallError> {
+    match ERRORS.get(s.error as usize).copied().unwrap_or("503") {
+        "timeout" => Some(CallError::timed_out(s.timeout)),
+        "network" => Some(CallError::new(ErrorKind::Network)),
+        "invalid_args" => None,
+        "429" => Some(CallError::rate_limited(2 * SEC)),
+        code => Some(CallError::http(code.parse().unwrap_or(503))),
+    }
+}
+
+/// The agent configuration and the fallback ladder (primary first) of a scenario. For F this
+/// is one request of the series.
+pub fn setup(id: ScenarioId, s: &Settings) -> (AgentConfig, Vec<ModelSpec>) {
+    let mut cfg = s.agent_config();
+    let down = |name: &'static str, b| {
+        ModelSpec::new(name, b).with_faults(Faults::Always {
+            error: CallError::http(503),
+        })
+    };
+    let models =
+        match id {
+            ScenarioId::A => {
+                vec![
+                    ModelSpec::new("flaky", Behaviour::Solve).with_faults(Faults::FailFirst {
+                        count: s.failures,
+                        error: CallError::http(503),
+                    }),
+                ]
+            }
+            ScenarioId::B => vec![ModelSpec::new("looping", Behaviour::Loop)],
+            ScenarioId::C => vec![down("down", Behaviour::Solve)],
+            ScenarioId::D => {
+                // The card asks a human: the run pauses at the gate until the decision comes.
+                cfg.approval.approver = Approver::Ask;
+                vec![ModelSpec::new("risky", Behaviour::Risky)]
+            }
+            ScenarioId::E => vec![ModelSpec::new("slow", Behaviour::Solve)
+                .with_latency(Latency::Fixed { us: SLOW_CALL })],
+            ScenarioId::F => {
+                vec![
+                    ModelSpec::new("service", Behaviour::Solve).with_faults(Faults::Until {
+                        until: F_OUTAGE,
+                        error: CallError::http(503),
+                    }),
+                ]
+            }
+            ScenarioId::G => {
+                // The payment was approved up front: this card is about the retry, not the gate.
+                cfg.approval.approver = Approver::ApproveAll;
+                cfg.tool_faults = ToolFaults { lose_response: 1 };
+                cfg.idempotency = s.idempotency;
+                vec![ModelSpec::new("payments", Behaviour::Pay)]
+            }
+            ScenarioId::H => {
+                let rungs = [
+                    ("primary", Behaviour::Solve),
+                    ("backup (simpler prompt)", Behaviour::Brief),
+                    ("cached answer", Behaviour::Cached),
+                    ("advisory mode", Behaviour::Advisory),
+                ];
+                rungs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (name, b))| {
+                        if (i as u32) < s.rungs_down {
+                            down(name, b)
+                        } else {
+                            ModelSpec::new(name, b)
+                        }
+                    })
+                    .collect()
+            }
+            ScenarioId::I => {
+                cfg.escalation = Some(EscalationPolicy {
+                    after: s.escalate_after,
+                });
+                vec![
+                    down("primary", Behaviour::Solve),
+                    down("backup", Behaviour::Solve),
+                ]
+            }
+            ScenarioId::J => {
+                cfg.caps = Caps {
+                    max_steps: s.max_turns,
+                    max_tokens: s.max_tokens,
+                    max_cost: s.max_cost,
+                    max_wall: s.max_wall,
+                };
+                vec![ModelSpec::new("looping", Behaviour::Loop)]
+            }
+            ScenarioId::K => {
+                cfg.caps.max_steps = 12;
+                vec![ModelSpec::new("looping", Behaviour::Loop)]
+            }
+            ScenarioId::L => match injected_error(s) {
+                Some(error) => vec![ModelSpec::new("model", Behaviour::Solve)
+                    .with_faults(Faults::FailFirst { count: 2, error })],
+                None => vec![ModelSpec::new("model", Behaviour::Malformed)],
+            },
+            ScenarioId::M => {
+                cfg.scope = Some(ScopePolicy::default());
+                cfg.approval.approver = Approver::Ask;
+                vec![ModelSpec::new("ops", Behaviour::BulkUpdate)]
+            }
+            ScenarioId::N => {
+                cfg.critic = Some(CriticPolicy {
+                    threshold: s.critic_threshold.min(10) as u8,
+                    draft_score: DRAFT_SCORE,
+                    revised_score: REVISED_SCORE,
+                });
+                vec![ModelSpec::new("writer", Behaviour::Solve)]
+            }
+        };
+    (cfg, models)
+}
+
+/// The primary model of a scenario.
 pub fn model_for(id: ScenarioId, s: &Settings) -> ModelSpec {
-    match id {
-        ScenarioId::A => ModelSpec::new("flaky", Behaviour::Solve).with_faults(Faults::FailFirst {
-            count: s.failures,
-            error: CallError::http(503),
-        }),
-        ScenarioId::B => ModelSpec::new("looping", Behaviour::Loop),
-        ScenarioId::C => ModelSpec::new("down", Behaviour::Solve).with_faults(Faults::Always {
-            error: CallError::http(503),
-        }),
-        ScenarioId::D => ModelSpec::new("risky", Behaviour::Risky),
-        ScenarioId::E => {
-            ModelSpec::new("slow", Behaviour::Solve).with_latency(Latency::Fixed { us: SLOW_CALL })
-        }
-        ScenarioId::F => ModelSpec::new("service", Behaviour::Solve).with_faults(Faults::Until {
-            until: F_OUTAGE,
-            error: CallError::http(503),
-        }),
+    setup(id, s).1.swap_remove(0)
+}
+
+/// The kill switch a scenario runs under: the header switch, or card K's own.
+pub fn kill_switch(id: ScenarioId, s: &Settings) -> KillSwitch {
+    if s.kill {
+        KillSwitch::ON
+    } else if id == ScenarioId::K {
+        KillSwitch::at(s.kill_at)
+    } else {
+        KillSwitch::OFF
     }
 }
 
@@ -589,36 +1087,35 @@ pub fn run_scenario(id: ScenarioId, settings: &Settings, record: bool) -> Scenar
         .iter()
         .map(|k| (k.to_string(), knob_value(&s, k)))
         .collect();
+    let (facts, gauges) = facts(id, &s, &run);
     ScenarioRun {
         id,
-        run,
         verdict,
         knobs,
         slow_call: (id == ScenarioId::E).then_some(SLOW_CALL),
+        facts,
+        gauges,
+        run,
     }
 }
 
 /// The engine alone: one scenario's run, with no verdict or card text. `settings` must be in
 /// range (see [`sanitize`]); out-of-range settings fall back to the defaults rather than panic.
 pub fn simulate(id: ScenarioId, s: &Settings, record: bool) -> Run {
-    match id {
-        ScenarioId::F => run_breaker_series(s, Some(s.breaker()), record),
-        ScenarioId::D => {
-            // The card asks a human: the run pauses at the gate until the decision comes.
-            let mut cfg = s.agent_config();
-            cfg.approval.approver = Approver::Ask;
-            let mut agent = agent::Agent::new(cfg, vec![model_for(id, s)], s.seed, record)
-                .unwrap_or_else(|_| fallback_agent(record));
-            agent.run_until_paused();
-            if let Some(d) = s.approval {
-                agent.decide(d);
-                agent.run_until_paused();
-            }
-            agent.into_run()
-        }
-        _ => agent::run(s.agent_config(), vec![model_for(id, s)], s.seed, record)
-            .unwrap_or_else(|_| fallback_agent(record).into_run()),
+    if id == ScenarioId::F {
+        return run_breaker_series(s, Some(s.breaker()), record);
     }
+    let (cfg, models) = setup(id, s);
+    let mut agent = agent::Agent::new(cfg, models, s.seed, record)
+        .unwrap_or_else(|_| fallback_agent(record))
+        .with_kill_switch(kill_switch(id, s));
+    if agent.run_until_paused() == Status::AwaitingApproval {
+        if let Some(d) = s.decision(id) {
+            agent.decide(d);
+            agent.run_until_paused();
+        }
+    }
+    agent.into_run()
 }
 
 /// An agent that always validates: used only if sanitised settings were somehow rejected.
@@ -644,7 +1141,11 @@ pub fn sanitize(s: &Settings) -> Settings {
         } else {
             k.min
         };
-        let v = if k.unit == Unit::Count { v.round() } else { v };
+        let v = if matches!(k.unit, Unit::Seconds | Unit::Dollars) {
+            v
+        } else {
+            v.round()
+        };
         let _ = out.set(k.name, v);
     }
     out
@@ -669,7 +1170,9 @@ pub fn run_breaker_series(s: &Settings, breaker: Option<BreakerConfig>, record: 
             Ok(a) => a,
             Err(_) => fallback_agent(record),
         };
-        let mut agent = agent.starting_at(now);
+        let mut agent = agent
+            .starting_at(now)
+            .with_kill_switch(kill_switch(ScenarioId::F, s));
         if let Some(b) = breaker.take() {
             agent = agent.with_breaker(b);
         }
@@ -845,6 +1348,314 @@ pub fn verdict(id: ScenarioId, s: &Settings, run: &Run) -> Verdict {
                 ),
             }
         }
+        _ => toolbox_verdict(id, s, run),
+    }
+}
+
+fn cap_name(cap: CapKind) -> &'static str {
+    match cap {
+        CapKind::Steps => "turn",
+        CapKind::Tokens => "token",
+        CapKind::Cost => "cost",
+        CapKind::WallTime => "wall-time",
+    }
+}
+
+fn first_event(run: &Run, pred: impl Fn(&EventKind) -> bool) -> Option<&crate::trace::Event> {
+    run.trace.iter().find(|e| pred(&e.kind))
+}
+
+fn toolbox_verdict(id: ScenarioId, s: &Settings, run: &Run) -> Verdict {
+    let o = &run.outcome;
+    let c = &o.counters;
+    let v = |tone, text: String| Verdict { tone, text };
+    if o.stop == Stop::Killed && id != ScenarioId::K {
+        return v(
+            Tone::Handled,
+            "the kill switch is on: the run stopped before its first step".into(),
+        );
+    }
+    match id {
+        ScenarioId::G => match (c.duplicates, s.idempotency) {
+            (0, true) => v(
+                Tone::Handled,
+                "the charge went through but its answer was lost; the retry carried the same idempotency key, so the server answered from memory: charged once".into(),
+            ),
+            (0, false) => v(Tone::Calm, "no duplicate this time".into()),
+            (n, _) => v(
+                Tone::NotRecovered,
+                format!(
+                    "the charge went through but its answer was lost; the blind retry charged the card again: {} charges for one payment (turn on idempotency keys)",
+                    n + 1
+                ),
+            ),
+        },
+        ScenarioId::H => {
+            let answered_by = (s.rungs_down as usize).min(LADDER.len());
+            match (o.stop, answered_by) {
+                (Stop::Answered, 0) => v(
+                    Tone::Calm,
+                    "the primary model answered; no fallback was needed".into(),
+                ),
+                (Stop::Answered, n) => v(
+                    Tone::Handled,
+                    format!(
+                        "{} down, so the {} answered ({} fallback{} counted and logged)",
+                        LADDER[..n].join(", "),
+                        LADDER[n],
+                        c.fallbacks,
+                        if c.fallbacks == 1 { "" } else { "s" }
+                    ),
+                ),
+                _ => v(
+                    Tone::NotRecovered,
+                    "every rung failed, even advisory mode: the agent stopped with the safe message".into(),
+                ),
+            }
+        }
+        ScenarioId::I => match (&o.handoff, first_event(run, |k| matches!(k, EventKind::Escalated { .. }))) {
+            (Some(_), Some(e)) => v(
+                Tone::Handled,
+                format!(
+                    "the same 503 came back {} times in a row: the agent stopped at {} and filed a handoff ticket",
+                    s.escalate_after,
+                    Secs(e.at)
+                ),
+            ),
+            _ => v(
+                Tone::NotRecovered,
+                format!(
+                    "the run degraded after {} failed calls, before the error repeated {} times: no ticket was filed",
+                    c.model_calls, s.escalate_after
+                ),
+            ),
+        },
+        ScenarioId::J => match o.stop {
+            Stop::Cap(cap) => v(
+                Tone::Handled,
+                format!(
+                    "the {} cap fired first, at step {}: {}",
+                    cap_name(cap),
+                    o.steps,
+                    o.answer
+                ),
+            ),
+            _ => v(Tone::NotRecovered, format!("the run ended: {}", o.answer)),
+        },
+        ScenarioId::K => match o.stop {
+            Stop::Killed => {
+                let steps_before = run
+                    .trace
+                    .iter()
+                    .filter(|e| matches!(e.kind, EventKind::Step) && e.at < s.kill_at)
+                    .count();
+                v(
+                    Tone::Handled,
+                    format!(
+                        "the switch went on at {} during step {steps_before}; no step began after it: stopped within one step",
+                        Secs(s.kill_at)
+                    ),
+                )
+            }
+            _ => v(
+                Tone::Calm,
+                format!("the step cap stopped the loop before the switch went on at {}", Secs(s.kill_at)),
+            ),
+        },
+        ScenarioId::L => {
+            let name = ERRORS.get(s.error as usize).copied().unwrap_or("503");
+            let d = injected_error(s)
+                .map(|e| e.kind)
+                .unwrap_or(ErrorKind::InvalidArgs)
+                .decision();
+            if d.retry && o.stop == Stop::Answered {
+                let waits: Vec<Micros> = run
+                    .trace
+                    .iter()
+                    .filter(|e| matches!(e.kind, EventKind::Backoff { .. }))
+                    .map(|e| e.dur)
+                    .collect();
+                v(
+                    Tone::Handled,
+                    format!(
+                        "{name} may pass on another try: retried after waiting {}, and it worked on attempt {}",
+                        join_waits(&waits),
+                        c.retries + 1
+                    ),
+                )
+            } else if d.retry {
+                v(
+                    Tone::NotRecovered,
+                    format!("{name} is worth retrying, but {} attempts were not enough", s.attempts),
+                )
+            } else {
+                v(
+                    Tone::Handled,
+                    format!(
+                        "{name} would fail the same way every time: not retried, the run stopped at once (alert a human: {})",
+                        d.alert
+                    ),
+                )
+            }
+        }
+        ScenarioId::M => match (run.awaiting.is_some(), s.scope_confirm) {
+            (true, _) => v(
+                Tone::Waiting,
+                "one test record was updated; the other 99 wait for a human to check it and confirm".into(),
+            ),
+            (false, Some(Decision::Approve)) => v(
+                Tone::Handled,
+                "a human checked the test record and confirmed: the other 99 were updated".into(),
+            ),
+            _ => v(
+                Tone::Handled,
+                "a human stopped after the test record: 99 records were never touched".into(),
+            ),
+        },
+        ScenarioId::N => {
+            let t = s.critic_threshold;
+            if u32::from(DRAFT_SCORE) >= t {
+                v(Tone::Calm, format!("the draft scored {DRAFT_SCORE}/10, at or above the bar of {t}: accepted as it was"))
+            } else if u32::from(REVISED_SCORE) >= t {
+                v(Tone::Handled, format!("the draft scored {DRAFT_SCORE}/10, below {t}: revised once; the revision scored {REVISED_SCORE}/10 and was accepted"))
+            } else {
+                v(Tone::Handled, format!("revised once and still {REVISED_SCORE}/10, below {t}: returned with its score, because one revision is the limit"))
+            }
+        }
+        _ => v(Tone::Calm, o.answer.clone()),
+    }
+}
+
+/// The rungs of card H's ladder, top first.
+pub const LADDER: [&str; 4] = [
+    "primary",
+    "backup (simpler prompt)",
+    "cached answer",
+    "advisory mode",
+];
+
+fn facts(id: ScenarioId, s: &Settings, run: &Run) -> (Vec<(String, String)>, Vec<Gauge>) {
+    let o = &run.outcome;
+    let c = &o.counters;
+    let f = |k: &str, v: String| (k.to_string(), v);
+    match id {
+        ScenarioId::G => {
+            let other = Settings {
+                idempotency: !s.idempotency,
+                ..s.clone()
+            };
+            let other_charges = simulate(ScenarioId::G, &other, false).effects.len();
+            let label = if s.idempotency {
+                "without keys it would be"
+            } else {
+                "with keys it would be"
+            };
+            (
+                vec![
+                    f("charges", run.effects.len().to_string()),
+                    f("duplicates", c.duplicates.to_string()),
+                    f(
+                        label,
+                        format!(
+                            "{other_charges} charge{}",
+                            if other_charges == 1 { "" } else { "s" }
+                        ),
+                    ),
+                ],
+                vec![],
+            )
+        }
+        ScenarioId::H => {
+            let rung = (s.rungs_down as usize).min(LADDER.len());
+            let answered = if o.stop == Stop::Answered {
+                LADDER.get(rung).copied().unwrap_or("none")
+            } else {
+                "none"
+            };
+            (
+                vec![
+                    f("answered by", answered.into()),
+                    f("fallbacks used", c.fallbacks.to_string()),
+                ],
+                vec![],
+            )
+        }
+        ScenarioId::J => {
+            let fired = match o.stop {
+                Stop::Cap(cap) => Some(cap),
+                _ => None,
+            };
+            let g = |cap: CapKind, used: u64, limit: u64, show: &dyn Fn(u64) -> String| Gauge {
+                name: cap_name(cap).to_string(),
+                used,
+                limit,
+                used_text: show(used),
+                limit_text: show(limit),
+                fired: fired == Some(cap),
+            };
+            let count = |n: u64| n.to_string();
+            let usd = |n: u64| crate::caps::fmt_usd(n);
+            let secs = |n: u64| Secs(n).to_string();
+            (
+                vec![],
+                vec![
+                    g(CapKind::Steps, o.steps as u64, s.max_turns as u64, &count),
+                    g(CapKind::Tokens, c.tokens, s.max_tokens, &count),
+                    g(CapKind::Cost, c.cost, s.max_cost, &usd),
+                    g(CapKind::WallTime, o.elapsed, s.max_wall, &secs),
+                ],
+            )
+        }
+        ScenarioId::L => {
+            let kind = injected_error(s)
+                .map(|e| e.kind)
+                .unwrap_or(ErrorKind::InvalidArgs);
+            let d = kind.decision();
+            let yn = |b: bool| (if b { "yes" } else { "no" }).to_string();
+            (
+                vec![
+                    f("retry?", yn(d.retry)),
+                    f("backoff?", yn(d.backoff)),
+                    f("alert a human?", d.alert.to_string()),
+                ],
+                vec![],
+            )
+        }
+        ScenarioId::M => {
+            let updated: i64 = run
+                .effects
+                .iter()
+                .map(|e| match &e.call {
+                    crate::tools::ToolCall::UpdateRecords { count, .. } => *count,
+                    _ => 0,
+                })
+                .sum();
+            (
+                vec![f(
+                    "records updated",
+                    format!("{updated} of {}", crate::model::BULK_RECORDS),
+                )],
+                vec![],
+            )
+        }
+        ScenarioId::N => {
+            let scores: Vec<String> = run
+                .trace
+                .iter()
+                .filter_map(|e| match e.kind {
+                    EventKind::Critique { score, .. } => Some(format!("{score}/10")),
+                    _ => None,
+                })
+                .collect();
+            (
+                vec![
+                    f("critic scores", scores.join(" then ")),
+                    f("revisions", (scores.len().saturating_sub(1)).to_string()),
+                ],
+                vec![],
+            )
+        }
+        _ => (vec![], vec![]),
     }
 }
 

@@ -55,15 +55,18 @@ pub enum ToolKind {
     ChargeCard,
     /// Deletes records (pretend). Risky.
     DeleteRecords,
+    /// Updates records in bulk (pretend). Risky.
+    UpdateRecords,
 }
 
 impl ToolKind {
     /// Every tool.
-    pub const ALL: [ToolKind; 4] = [
+    pub const ALL: [ToolKind; 5] = [
         ToolKind::Multiply,
         ToolKind::SendEmail,
         ToolKind::ChargeCard,
         ToolKind::DeleteRecords,
+        ToolKind::UpdateRecords,
     ];
 
     /// The name the model uses.
@@ -73,6 +76,7 @@ impl ToolKind {
             ToolKind::SendEmail => "send_email",
             ToolKind::ChargeCard => "charge_card",
             ToolKind::DeleteRecords => "delete_records",
+            ToolKind::UpdateRecords => "update_records",
         }
     }
 
@@ -126,6 +130,17 @@ pub enum ToolCall {
         /// How many records, 1 to 10,000.
         count: i64,
     },
+    /// `update_records(table, count)`: sets a field on `count` records, starting at record
+    /// `offset` (0 unless a scope policy split the update).
+    UpdateRecords {
+        /// Which table.
+        table: String,
+        /// How many records, 1 to 10,000.
+        count: i64,
+        /// The first record touched.
+        #[serde(default)]
+        offset: i64,
+    },
 }
 
 impl ToolCall {
@@ -136,6 +151,7 @@ impl ToolCall {
             ToolCall::SendEmail { .. } => ToolKind::SendEmail,
             ToolCall::ChargeCard { .. } => ToolKind::ChargeCard,
             ToolCall::DeleteRecords { .. } => ToolKind::DeleteRecords,
+            ToolCall::UpdateRecords { .. } => ToolKind::UpdateRecords,
         }
     }
 
@@ -152,6 +168,11 @@ impl ToolCall {
                 amount_cents,
             } => k.str(customer).num(*amount_cents),
             ToolCall::DeleteRecords { table, count } => k.str(table).num(*count),
+            ToolCall::UpdateRecords {
+                table,
+                count,
+                offset,
+            } => k.str(table).num(*count).num(*offset),
         }
         .finish()
     }
@@ -169,6 +190,19 @@ impl fmt::Display for ToolCall {
             ToolCall::DeleteRecords { table, count } => {
                 write!(f, "delete_records({table:?}, {count})")
             }
+            ToolCall::UpdateRecords {
+                table,
+                count,
+                offset: 0,
+            } => write!(f, "update_records({table:?}, {count})"),
+            ToolCall::UpdateRecords {
+                table,
+                count,
+                offset,
+            } => write!(
+                f,
+                "update_records({table:?}, {count}, from record {offset})"
+            ),
         }
     }
 }
@@ -274,6 +308,14 @@ pub fn validate(raw: &RawCall) -> Result<ToolCall, CallError> {
                 count: a.int("count", 1, 10_000)?,
             }
         }
+        ToolKind::UpdateRecords => {
+            a.only(&["table", "count"])?;
+            ToolCall::UpdateRecords {
+                table: a.text("table")?,
+                count: a.int("count", 1, 10_000)?,
+                offset: 0,
+            }
+        }
     };
     Ok(call)
 }
@@ -362,6 +404,23 @@ impl World {
             ToolCall::DeleteRecords { count, table } => {
                 ToolOutput::Text(format!("deleted {count} records from {table} (pretend)"))
             }
+            ToolCall::UpdateRecords {
+                count: 1,
+                table,
+                offset,
+            } => ToolOutput::Text(format!(
+                "updated record {} in {table} (pretend)",
+                offset + 1
+            )),
+            ToolCall::UpdateRecords {
+                count,
+                table,
+                offset,
+            } => ToolOutput::Text(format!(
+                "updated records {}-{} in {table} (pretend)",
+                offset + 1,
+                offset + count
+            )),
         };
         if call.kind().has_side_effect() {
             self.effects.push(Effect {

@@ -155,6 +155,24 @@ pub enum EventKind {
     },
     /// Every option failed: the run degraded to the safe message.
     Degraded,
+    /// A bulk write was narrowed to a sample; the rest waits for a confirm.
+    ScopeNarrowed {
+        /// What runs now.
+        sample: ToolCall,
+        /// What waits.
+        rest: ToolCall,
+    },
+    /// The critic graded an answer.
+    Critique {
+        /// Its score out of 10.
+        score: u8,
+        /// The threshold.
+        threshold: u8,
+        /// 0 for the draft, 1 for the revision.
+        revision: u32,
+        /// Will the agent revise it?
+        revise: bool,
+    },
     /// The run ended with this answer.
     Finished {
         /// The answer.
@@ -261,6 +279,29 @@ impl fmt::Display for Event {
                 write!(f, "escalated to a human: {error} ({times} times in a row)")
             }
             EventKind::Degraded => f.write_str("all options failed: degraded to the safe message"),
+            EventKind::ScopeNarrowed { sample, rest } => {
+                write!(
+                    f,
+                    "scope narrowed: {sample} first; {rest} waits for a confirm"
+                )
+            }
+            EventKind::Critique {
+                score,
+                threshold,
+                revision,
+                revise,
+            } => {
+                let what = if *revision == 0 { "draft" } else { "revision" };
+                write!(
+                    f,
+                    "critic: {what} scores {score}/10 (threshold {threshold})"
+                )?;
+                match (revise, score >= threshold) {
+                    (true, _) => f.write_str(": revise once"),
+                    (false, true) => f.write_str(": accepted"),
+                    (false, false) => f.write_str(": still below, but no second revision"),
+                }
+            }
             EventKind::Finished { answer } => write!(f, "finished: {answer}"),
         }
     }

@@ -8,12 +8,14 @@ use reliability_core::approval::{ApprovalPolicy, Approver, Decision};
 use reliability_core::caps::Caps;
 use reliability_core::deadline::Deadline;
 use reliability_core::error::CallError;
+use reliability_core::evaluator::CriticPolicy;
 use reliability_core::killswitch::KillSwitch;
 use reliability_core::model::{Behaviour, Faults, Latency, ModelSpec};
 use reliability_core::retry::{Jitter, RetryPolicy};
 use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
+use reliability_core::scope::ScopePolicy;
 use reliability_core::time::{Micros, MS, SEC};
-use reliability_core::tools::ToolFaults;
+use reliability_core::tools::{ToolCall, ToolFaults};
 use reliability_core::trace::EventKind;
 
 fn config() -> ProptestConfig {
@@ -201,6 +203,38 @@ proptest! {
     }
 
     #[test]
+    fn the_critic_never_asks_for_a_second_revision(
+        w in world(), threshold in 0u8..=10, draft in 0u8..=10, revised in 0u8..=10,
+    ) {
+        let mut w = w;
+        w.cfg.critic = Some(CriticPolicy { threshold, draft_score: draft, revised_score: revised });
+        let (run, _) = drive(&w, &[Decision::Approve]);
+        let revisions = run.trace.iter().filter(|e| matches!(e.kind, EventKind::Critique { revise: true, .. })).count();
+        prop_assert!(revisions <= 1);
+    }
+
+    #[test]
+    fn a_bulk_write_never_goes_past_its_sample_without_a_confirm(
+        sample in 1i64..=50, decision in prop::sample::select(vec![Decision::Approve, Decision::Deny]),
+        seed in any::<u64>(), rate in 0.0f64..=0.5,
+    ) {
+        let cfg = AgentConfig {
+            scope: Some(ScopePolicy { sample }),
+            approval: ApprovalPolicy { approver: Approver::Ask, deadline: None },
+            ..AgentConfig::default()
+        };
+        let model = ModelSpec::new("ops", Behaviour::BulkUpdate)
+            .with_faults(Faults::Random { rate, error: CallError::http(503) });
+        let w = World { cfg, models: vec![model], seed };
+        let (run, _) = drive(&w, &[decision]);
+        let updated: i64 = run.effects.iter().map(|e| match &e.call {
+            ToolCall::UpdateRecords { count, .. } => *count,
+            _ => 0,
+        }).sum();
+        prop_assert!(updated <= sample || decision == Decision::Approve);
+    }
+
+    #[test]
     fn same_seed_same_trace(w in world()) {
         prop_assert_eq!(drive(&w, &[Decision::Approve]).0, drive(&w, &[Decision::Approve]).0);
     }
@@ -211,10 +245,14 @@ proptest! {
         attempts in any::<u32>(), base in any::<u64>(), seed in any::<u64>(),
         threshold in any::<u32>(), cooldown in any::<u64>(), j in jitter(),
         query in ".{0,80}",
+        toolbox in (any::<u32>(), any::<u32>(), any::<u32>(), any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>(), any::<u32>(), any::<u32>(), any::<bool>()),
     ) {
+        let (rungs_down, escalate_after, max_turns, max_tokens, max_cost, max_wall, kill_at, error, critic_threshold, idempotency) = toolbox;
         let s = Settings {
             failures, max_steps, timeout, attempts, base_delay: base, jitter: j, seed,
             breaker_threshold: threshold, breaker_cooldown: cooldown, approval: Some(Decision::Approve),
+            kill: false, idempotency, rungs_down, escalate_after, max_turns, max_tokens, max_cost,
+            max_wall, kill_at, error, scope_confirm: Some(Decision::Deny), critic_threshold,
         };
         for id in ScenarioId::ALL {
             let r = run_scenario(id, &s, false);

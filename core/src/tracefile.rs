@@ -1,0 +1,239 @@
+//! Trace files: a card's run saved as versioned JSON, read back with clear errors, and replayed
+//! against the engine.
+//!
+//! A file names its format and version, the scenario, the settings as a permalink query (the
+//! same text the address bar holds) and the run. Reading checks each of those in turn, so a
+//! broken file says what is wrong with it: not JSON, cut short, someone else's format, a
+//! version from the future, or a run that does not fit the schema.
+
+use crate::agent::Run;
+use crate::scenario::{sanitize, simulate, ScenarioId, ScenarioRun, Settings};
+use crate::trace::EventKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The `format` every trace file carries.
+pub const FORMAT: &str = "agent-reliability-lab/trace";
+/// The version this engine writes and reads.
+pub const VERSION: u32 = 1;
+
+/// A saved run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The format version ([`VERSION`]).
+    pub version: u32,
+    /// Which card.
+    pub scenario: ScenarioId,
+    /// The settings, as a permalink query.
+    pub settings: String,
+    /// The run.
+    pub run: Run,
+}
+
+impl TraceFile {
+    /// A file for `card`, run with `settings`.
+    pub fn new(card: &ScenarioRun, settings: &Settings) -> Self {
+        TraceFile {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            scenario: card.id,
+            settings: settings.to_query(),
+            run: card.run.clone(),
+        }
+    }
+
+    /// The file's text (pretty JSON).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The settings the run was made with.
+    pub fn settings(&self) -> Settings {
+        Settings::from_query(&self.settings).0
+    }
+}
+
+/// Why a trace file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportError {
+    /// The file is empty.
+    Empty,
+    /// Not JSON at all.
+    NotJson {
+        /// Where, and what the parser said.
+        detail: String,
+    },
+    /// JSON that stops in the middle: a truncated file.
+    Truncated,
+    /// JSON, but not a trace file of this lab.
+    Foreign {
+        /// What it looked like instead.
+        detail: String,
+    },
+    /// A trace file from a newer version of the lab.
+    FutureVersion {
+        /// The file's version.
+        version: u64,
+    },
+    /// A trace file of this version whose content does not fit.
+    Invalid {
+        /// Which part, and why.
+        detail: String,
+    },
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::Empty => f.write_str("the file is empty"),
+            ImportError::NotJson { detail } => write!(f, "this is not a trace file: it is not JSON ({detail})"),
+            ImportError::Truncated => f.write_str("the file is cut short: the JSON stops in the middle (was the download interrupted?)"),
+            ImportError::Foreign { detail } => write!(f, "this JSON is not a trace file of this lab ({detail})"),
+            ImportError::FutureVersion { version } => write!(
+                f,
+                "this trace file is version {version}, made by a newer lab; this page reads version {VERSION}"
+            ),
+            ImportError::Invalid { detail } => write!(f, "the trace file is damaged: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Reads a trace file, checking format, version and content in that order.
+pub fn import(text: &str) -> Result<TraceFile, ImportError> {
+    if text.trim().is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            ImportError::Truncated
+        } else {
+            ImportError::NotJson {
+                detail: e.to_string(),
+            }
+        }
+    })?;
+    let Some(obj) = value.as_object() else {
+        return Err(ImportError::Foreign {
+            detail: "the top level is not an object".into(),
+        });
+    };
+    match obj.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => {}
+        Some(other) => {
+            return Err(ImportError::Foreign {
+                detail: format!("its format is {other:?}, not {FORMAT:?}"),
+            })
+        }
+        None => {
+            return Err(ImportError::Foreign {
+                detail: "it has no \"format\" field".into(),
+            })
+        }
+    }
+    match obj.get("version").and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(VERSION) => {}
+        Some(v) if v > u64::from(VERSION) => return Err(ImportError::FutureVersion { version: v }),
+        Some(v) => {
+            return Err(ImportError::Invalid {
+                detail: format!("version {v} is not one this page reads"),
+            })
+        }
+        None => {
+            return Err(ImportError::Invalid {
+                detail: "\"version\" is missing or not a whole number".into(),
+            })
+        }
+    }
+    serde_json::from_value(value).map_err(|e| ImportError::Invalid {
+        detail: e.to_string(),
+    })
+}
+
+/// The tool calls a run made, in order, as text.
+pub fn tool_calls(run: &Run) -> Vec<String> {
+    run.trace
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ToolRequested { call } => Some(call.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What replaying a saved run against this engine showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// The saved run's tool calls.
+    pub saved: Vec<String>,
+    /// The engine's tool calls for the same settings.
+    pub replayed: Vec<String>,
+    /// True when the whole run (outcome and trace) is identical.
+    pub identical: bool,
+}
+
+impl ReplayReport {
+    /// Same tool calls, in the same order?
+    pub fn same_tool_calls(&self) -> bool {
+        self.saved == self.replayed
+    }
+}
+
+/// Re-runs a saved file's scenario with its settings and compares.
+pub fn replay(file: &TraceFile) -> ReplayReport {
+    let settings = sanitize(&file.settings());
+    let again = simulate(file.scenario, &settings, true);
+    ReplayReport {
+        saved: tool_calls(&file.run),
+        replayed: tool_calls(&again),
+        identical: again == file.run,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::run_scenario;
+
+    fn file() -> TraceFile {
+        let s = Settings::default();
+        TraceFile::new(&run_scenario(ScenarioId::A, &s, true), &s)
+    }
+
+    #[test]
+    fn a_file_round_trips_and_replays_identically() {
+        let f = file();
+        let back = import(&f.to_json()).unwrap();
+        assert_eq!(back, f);
+        let r = replay(&back);
+        assert!(r.identical && r.same_tool_calls());
+        assert_eq!(r.saved, vec!["multiply(17, 23)"]);
+    }
+
+    #[test]
+    fn each_kind_of_bad_file_says_what_is_wrong() {
+        let json = file().to_json();
+        assert_eq!(import("  "), Err(ImportError::Empty));
+        assert_eq!(import(&json[..json.len() / 2]), Err(ImportError::Truncated));
+        assert!(matches!(import("hello"), Err(ImportError::NotJson { .. })));
+        assert!(matches!(import("[1,2]"), Err(ImportError::Foreign { .. })));
+        assert!(matches!(
+            import(r#"{"format":"chrome-trace","version":1}"#),
+            Err(ImportError::Foreign { .. })
+        ));
+        let future = json.replacen("\"version\": 1", "\"version\": 7", 1);
+        assert_eq!(
+            import(&future),
+            Err(ImportError::FutureVersion { version: 7 })
+        );
+        assert!(import(&future)
+            .unwrap_err()
+            .to_string()
+            .contains("version 7, made by a newer lab"));
+        let damaged = json.replacen("\"steps\": 2", "\"steps\": \"two\"", 1);
+        assert!(matches!(import(&damaged), Err(ImportError::Invalid { .. })));
+    }
+}
