@@ -52,3 +52,74 @@ pub fn now_ms() -> f64 {
         .map(|p| p.now())
         .unwrap_or(0.0)
 }
+
+/// Offers `text` as a file download named `name` (a data: link; nothing leaves the page).
+pub fn download(name: &str, text: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(a) = doc.create_element("a") else {
+        return;
+    };
+    let href = format!(
+        "data:application/json;charset=utf-8,{}",
+        js_sys::encode_uri_component(text)
+    );
+    let _ = a.set_attribute("href", &href);
+    let _ = a.set_attribute("download", name);
+    if let Some(a) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&a) {
+        a.click();
+    }
+}
+
+/// The saved session, if the browser has one (`Err` when storage cannot be read).
+pub fn load_session() -> Result<Option<String>, String> {
+    let storage = local_storage()?;
+    storage
+        .get_item(SESSION_KEY)
+        .map_err(|_| "the browser refused to read its storage".to_string())
+}
+
+/// Saves the session. Storage that is full or switched off is not an error worth a notice:
+/// the page works the same without it.
+pub fn save_session(text: &str) {
+    if let Ok(storage) = local_storage() {
+        let _ = storage.set_item(SESSION_KEY, text);
+    }
+}
+
+/// Keeps an unreadable session under another key (so nothing is lost) and clears the slot.
+pub fn set_aside_session(text: &str) {
+    if let Ok(storage) = local_storage() {
+        let _ = storage.set_item(&format!("{SESSION_KEY}.unreadable"), text);
+        let _ = storage.remove_item(SESSION_KEY);
+    }
+}
+
+const SESSION_KEY: &str = "agent-reliability-lab.session";
+
+fn local_storage() -> Result<web_sys::Storage, String> {
+    web_sys::window()
+        .ok_or("no browser window")?
+        .local_storage()
+        .ok()
+        .flatten()
+        .ok_or_else(|| "this browser has no local storage".to_string())
+}
+
+/// Reads the text of the first file chosen in a file input.
+pub async fn read_chosen_file(
+    input: &web_sys::HtmlInputElement,
+) -> Result<(String, String), String> {
+    let file = input
+        .files()
+        .and_then(|f| f.get(0))
+        .ok_or("no file was chosen")?;
+    let name = file.name();
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .map_err(|_| format!("{name} could not be read"))?;
+    text.as_string()
+        .map(|t| (name.clone(), t))
+        .ok_or_else(|| format!("{name} is not text"))
+}

@@ -56,9 +56,21 @@ pub fn Card(
     /// The page's permalink, for the transcript.
     #[prop(into)]
     link: Signal<String>,
-    /// Card D's Approve / Deny / ask-again buttons call this; other cards have none.
-    #[prop(optional)]
+    /// Cards that pause (D, M) call this from their decision buttons; others have none.
+    #[prop(optional_no_strip)]
     on_decide: Option<Callback<Option<Decision>>>,
+    /// Where a replay is: called on every frame, with `None` when it stops.
+    #[prop(optional)]
+    on_play: Option<Callback<Option<Micros>>>,
+    /// Start replaying from here when the card first appears (a resumed session).
+    #[prop(optional_no_strip)]
+    resume_at: Option<Micros>,
+    /// Makes the card's trace file, for the export button.
+    #[prop(optional)]
+    on_export: Option<Callback<(), String>>,
+    /// The card's own knobs.
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     let id = run.with_untracked(|r| r.id);
     let letter = id.letter();
@@ -68,20 +80,21 @@ pub fn Card(
     let replay_gen = StoredValue::new(0u64);
     let copy_status = RwSignal::new(None::<Result<String, String>>);
 
-    let play = move |_| {
-        if playhead.get_untracked().is_some() {
-            // A second press stops the replay.
-            replay_gen.update_value(|g| *g += 1);
-            playhead.set(None);
-            return;
+    let report = move |at: Option<Micros>| {
+        if let Some(cb) = on_play {
+            cb.run(at);
         }
+    };
+    let start_replay = move |from: Micros| {
         replay_gen.update_value(|g| *g += 1);
         let mine = replay_gen.get_value();
         let start_run = run.get_untracked();
-        let span = timeline.with_untracked(|t| t.span);
+        let span = timeline.with_untracked(|t| t.span).max(1);
         let total = replay_ms(span);
-        let started = browser::now_ms();
-        playhead.set(Some(0));
+        let from = from.min(span);
+        let started = browser::now_ms() - total * (from as f64 / span as f64);
+        playhead.set(Some(from));
+        report(Some(from));
         spawn_local(async move {
             loop {
                 gloo_timers::future::TimeoutFuture::new(FRAME_MS).await;
@@ -91,17 +104,34 @@ pub fn Card(
                 if stale {
                     if replay_gen.try_get_value() == Some(mine) {
                         playhead.try_set(None);
+                        report(None);
                     }
                     return;
                 }
                 let frac = ((browser::now_ms() - started) / total).clamp(0.0, 1.0);
                 if frac >= 1.0 {
                     playhead.try_set(None);
+                    report(None);
                     return;
                 }
-                playhead.try_set(Some((frac * span as f64) as Micros));
+                let at = (frac * span as f64) as Micros;
+                playhead.try_set(Some(at));
+                report(Some(at));
             }
         });
+    };
+    if let Some(at) = resume_at {
+        start_replay(at);
+    }
+    let play = move |_| {
+        if playhead.get_untracked().is_some() {
+            // A second press stops the replay.
+            replay_gen.update_value(|g| *g += 1);
+            playhead.set(None);
+            report(None);
+        } else {
+            start_replay(0);
+        }
     };
 
     let copy = move |_| {
@@ -151,14 +181,19 @@ pub fn Card(
     let decide_buttons = move || {
         let cb = on_decide?;
         let awaiting = run.with(|r| r.run.awaiting.is_some());
+        let (yes, no) = if id == ScenarioId::M {
+            ("✓ Confirm the other 99", "✗ Stop here")
+        } else {
+            ("✓ Approve send_email", "✗ Deny")
+        };
         Some(if awaiting {
             view! {
                 <div class="decide" role="group" aria-label="Human decision">
                     <button class="approve" data-testid="approve" on:click=move |_| cb.run(Some(Decision::Approve))>
-                        "✓ Approve send_email"
+                        {yes}
                     </button>
                     <button class="deny" data-testid="deny" on:click=move |_| cb.run(Some(Decision::Deny))>
-                        "✗ Deny"
+                        {no}
                     </button>
                 </div>
             }
@@ -184,6 +219,7 @@ pub fn Card(
                 <h2 id=heading_id.clone()>{format!("{letter}. {}", id.title())}</h2>
             </header>
             <p class="idea">{id.idea()}</p>
+            {children.map(|c| c())}
             <ul class="used" aria-label="Settings this card uses">
                 {move || run.with(|r| {
                     let mut items: Vec<_> = r.knobs.iter().map(|(k, v)| view! {
@@ -221,6 +257,57 @@ pub fn Card(
                     )
                 })}
             </p>
+            {move || run.with(|r| (!r.facts.is_empty()).then(|| view! {
+                <dl class="facts" data-testid="facts">
+                    {r.facts.iter().map(|(k, v)| view! {
+                        <div><dt>{k.clone()}</dt><dd>{v.clone()}</dd></div>
+                    }).collect_view()}
+                </dl>
+            }))}
+            {move || run.with(|r| (!r.gauges.is_empty()).then(|| view! {
+                <ul class="gauges" data-testid="gauges" aria-label="Budgets used">
+                    {r.gauges.iter().map(|g| {
+                        let pct = if g.limit == 0 { 100.0 } else { (g.used as f64 / g.limit as f64 * 100.0).min(100.0) };
+                        let label = format!("{} cap: {} of {}{}", g.name, g.used_text, g.limit_text, if g.fired { ", fired first" } else { "" });
+                        view! {
+                            <li class:fired=g.fired>
+                                <span class="gauge-name">{format!("{}{}", g.name, if g.fired { " ■ fired" } else { "" })}</span>
+                                <meter min="0" max="100" value=pct aria-label=label.clone() title=label></meter>
+                                <span class="gauge-text">{format!("{} / {}", g.used_text, g.limit_text)}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }))}
+            {move || run.with(|r| r.run.outcome.handoff.clone()).map(|h| {
+                let json = serde_json::to_string_pretty(&h).unwrap_or_default();
+                let copied = RwSignal::new(None::<String>);
+                let copy_json = move |_| {
+                    let json = json.clone();
+                    spawn_local(async move {
+                        let msg = match browser::copy(&json).await {
+                            Ok(()) => "Ticket copied as JSON.".to_string(),
+                            Err(e) => format!("Could not copy ({e})."),
+                        };
+                        copied.try_set(Some(msg));
+                    });
+                };
+                view! {
+                    <section class="ticket" data-testid="handoff" aria-label="Handoff ticket">
+                        <h3>"Handoff ticket"</h3>
+                        <dl>
+                            <div><dt>"user asked"</dt><dd>{h.user_input}</dd></div>
+                            <div><dt>"plan"</dt><dd>{h.plan.join("; ")}</dd></div>
+                            <div><dt>"steps done"</dt><dd>{if h.steps_executed.is_empty() { "none".to_string() } else { h.steps_executed.join("; ") }}</dd></div>
+                            <div><dt>"failing step"</dt><dd>{h.failing_step}</dd></div>
+                            <div><dt>"error"</dt><dd>{h.error}</dd></div>
+                            <div><dt>"next step"</dt><dd>{h.suggested_next_step}</dd></div>
+                        </dl>
+                        <button data-testid="copy-ticket" on:click=copy_json>"Copy as JSON"</button>
+                        <span role="status" class="copy-status">{move || copied.get()}</span>
+                    </section>
+                }
+            })}
             <p class="verdict" data-testid="verdict" aria-live="polite">
                 <span class="tone">{move || format!("{} {}", tone_icon(tone()), tone().label())}</span>
                 ": "
@@ -238,6 +325,12 @@ pub fn Card(
                     {move || if playhead.get().is_some() { "■ Stop replay" } else { "▶ Play" }}
                 </button>
                 <button data-testid="copy" on:click=copy>"Copy transcript"</button>
+                {on_export.map(|cb| view! {
+                    <button data-testid="export" on:click=move |_| {
+                        let json = cb.run(());
+                        browser::download(&format!("trace-{letter}.json"), &json);
+                    }>"Export trace"</button>
+                })}
                 <span class="copy-status" role="status">
                     {move || copy_status.get().map(|s| match s { Ok(m) | Err(m) => m })}
                 </span>
@@ -251,9 +344,4 @@ pub fn Card(
             </details>
         </article>
     }
-}
-
-/// Which cards take a human decision.
-pub fn takes_decision(id: ScenarioId) -> bool {
-    id == ScenarioId::D
 }

@@ -1,95 +1,138 @@
-//! The control panel: one slider per knob, the jitter choice, the seed, and reset.
+//! The controls: one per knob (slider, number, checkbox or choice), the jitter choice, reset.
 //!
 //! Every control writes into the one settings signal through [`Settings::set`], which checks
 //! the range; a value it refuses is shown next to the control and changes nothing.
 
 use leptos::prelude::*;
 use reliability_core::retry::Jitter;
-use reliability_core::scenario::{Knob, Settings, Unit, KNOBS};
-use reliability_core::time::{from_secs, Secs};
+use reliability_core::scenario::{Knob, Place, ScenarioId, Settings, Unit, KNOBS};
 
-fn shown(k: &Knob, v: f64) -> String {
-    match k.unit {
-        Unit::Seconds => Secs(from_secs(v)).to_string(),
-        Unit::Count => format!("{v}"),
-    }
+/// Writes `raw` (as the control produced it) into the settings, or says why not.
+fn apply(settings: RwSignal<Settings>, knob: &'static Knob, raw: &str) -> Result<(), String> {
+    let value = match knob.unit {
+        Unit::Toggle | Unit::Choice(_) => knob.read(raw)?,
+        _ => raw
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| "is not a number".to_string())?,
+    };
+    let mut next = settings.get_untracked();
+    next.set(knob.name, value)?;
+    settings.set(next);
+    Ok(())
 }
 
+/// The control of one knob.
 #[component]
-fn Slider(
+pub fn KnobControl(
     /// Which knob.
     knob: &'static Knob,
     /// The lab's settings.
     settings: RwSignal<Settings>,
 ) -> impl IntoView {
     let id = format!("knob-{}", knob.name);
+    let help_id = format!("{id}-help");
     let value = move || settings.with(|s| s.get(knob.name).unwrap_or(knob.min));
     let error = RwSignal::new(None::<String>);
-    let on_input = move |ev| {
-        let raw = event_target_value(&ev);
-        let result = match raw.trim().parse::<f64>() {
-            Ok(v) => {
-                let mut next = settings.get_untracked();
-                next.set(knob.name, v).map(|_| next)
-            }
-            Err(_) => Err("is not a number".to_string()),
-        };
-        match result {
-            Ok(next) => {
-                error.set(None);
-                settings.set(next);
-            }
-            Err(why) => error.set(Some(format!("{raw:?} ignored: {} {why}", knob.label))),
-        }
+    let commit = move |raw: String| match apply(settings, knob, &raw) {
+        Ok(()) => error.set(None),
+        Err(why) => error.set(Some(format!("{raw:?} ignored: {} {why}", knob.label))),
     };
-    let is_seed = knob.name == "seed";
-    let help_id = format!("{id}-help");
+    let toggled = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        commit(if on { "on" } else { "off" }.to_string());
+    };
+    let input = match knob.unit {
+        Unit::Toggle => view! {
+            <input
+                id=id.clone()
+                data-testid=id.clone()
+                type="checkbox"
+                role="switch"
+                aria-describedby=help_id.clone()
+                prop:checked=move || { value() >= 0.5 }
+                on:change=toggled
+            />
+        }
+        .into_any(),
+        Unit::Choice(names) => view! {
+            <select
+                id=id.clone()
+                data-testid=id.clone()
+                aria-describedby=help_id.clone()
+                on:change=move |ev| commit(event_target_value(&ev))
+            >
+                {names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        view! { <option value=*n selected=move || value() as usize == i>{*n}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        }
+        .into_any(),
+        _ if knob.name == "seed" => view! {
+            <input
+                id=id.clone()
+                data-testid=id.clone()
+                type="number"
+                inputmode="numeric"
+                min=knob.min
+                max=knob.max
+                step=knob.step
+                aria-describedby=help_id.clone()
+                prop:value=move || value().to_string()
+                on:change=move |ev| commit(event_target_value(&ev))
+            />
+        }
+        .into_any(),
+        _ => view! {
+            <input
+                id=id.clone()
+                data-testid=id.clone()
+                type="range"
+                min=knob.min
+                max=knob.max
+                step=knob.step
+                aria-describedby=help_id.clone()
+                aria-valuetext=move || knob.show(value())
+                prop:value=move || value().to_string()
+                on:input=move |ev| commit(event_target_value(&ev))
+            />
+        }
+        .into_any(),
+    };
     view! {
         <div class="knob">
             <label for=id.clone()>
                 <span class="name">{knob.label}</span>
-                <output for=id.clone() class="value">{move || shown(knob, value())}</output>
+                <output for=id.clone() class="value">{move || knob.show(value())}</output>
             </label>
-            {if is_seed {
-                view! {
-                    <input
-                        id=id.clone()
-                        data-testid=id.clone()
-                        type="number"
-                        inputmode="numeric"
-                        min=knob.min
-                        max=knob.max
-                        step=knob.step
-                        aria-describedby=help_id.clone()
-                        prop:value=move || value().to_string()
-                        on:change=on_input
-                    />
-                }
-                .into_any()
-            } else {
-                view! {
-                    <input
-                        id=id.clone()
-                        data-testid=id.clone()
-                        type="range"
-                        min=knob.min
-                        max=knob.max
-                        step=knob.step
-                        aria-describedby=help_id.clone()
-                        aria-valuetext=move || shown(knob, value())
-                        prop:value=move || value().to_string()
-                        on:input=on_input
-                    />
-                }
-                .into_any()
-            }}
+            {input}
             <small id=help_id class="help">{knob.help}</small>
             <small class="knob-error" role="alert">{move || error.get()}</small>
         </div>
     }
 }
 
-/// The panel of controls.
+/// The controls that live inside one card.
+pub fn card_controls(id: ScenarioId, settings: RwSignal<Settings>) -> Option<AnyView> {
+    let knobs: Vec<&'static Knob> = KNOBS
+        .iter()
+        .filter(|k| k.place == Place::Card(id))
+        .collect();
+    (!knobs.is_empty()).then(|| {
+        view! {
+            <div class="card-knobs">
+                {knobs.into_iter().map(|k| view! { <KnobControl knob=k settings=settings /> }).collect_view()}
+            </div>
+        }
+        .into_any()
+    })
+}
+
+/// The panel of controls for the lab's cards A–F.
 #[component]
 pub fn ControlPanel(
     /// The lab's settings: the panel's only state.
@@ -98,16 +141,13 @@ pub fn ControlPanel(
     #[prop(into)]
     on_reset: Callback<()>,
 ) -> impl IntoView {
-    let basic = KNOBS
-        .iter()
-        .filter(|k| !k.advanced)
-        .map(|k| view! { <Slider knob=k settings=settings /> })
-        .collect_view();
-    let advanced = KNOBS
-        .iter()
-        .filter(|k| k.advanced)
-        .map(|k| view! { <Slider knob=k settings=settings /> })
-        .collect_view();
+    let placed = move |place: Place| {
+        KNOBS
+            .iter()
+            .filter(move |k| k.place == place)
+            .map(move |k| view! { <KnobControl knob=k settings=settings /> })
+            .collect_view()
+    };
     let jitter_options = Jitter::ALL
         .iter()
         .map(|j| {
@@ -120,11 +160,11 @@ pub fn ControlPanel(
     view! {
         <section class="controls" aria-labelledby="controls-title">
             <h2 id="controls-title">"Policy knobs"</h2>
-            <div class="knobs">{basic}</div>
+            <div class="knobs">{placed(Place::Main)}</div>
             <details class="advanced">
                 <summary>"Advanced: retry, jitter, seed, circuit breaker"</summary>
                 <div class="knobs">
-                    {advanced}
+                    {placed(Place::Advanced)}
                     <div class="knob">
                         <label for="knob-jitter"><span class="name">"Jitter"</span></label>
                         <select

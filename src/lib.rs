@@ -1,21 +1,29 @@
 //! The Agent Reliability Lab page: a thin Leptos layer over `reliability-core`.
 //!
 //! The page holds one value, the lab's [`Settings`], in a signal. Every card is derived from
-//! it by the core ([`run_scenario`]); the URL is kept in sync with it; nothing else is state.
+//! it by the core ([`run_scenario`]); the address bar and the browser's storage are kept in
+//! sync with it. The only other state is view state: which card is replaying, and where.
 
 mod browser;
 mod card;
 mod controls;
+mod importer;
+mod observe_panel;
 mod timeline_svg;
 
 pub use card::Card;
-pub use controls::ControlPanel;
+pub use controls::{ControlPanel, KnobControl};
+pub use observe_panel::ObservabilityPanel;
 pub use timeline_svg::TimelineSvg;
 
 use leptos::prelude::*;
-use reliability_core::scenario::{run_scenario, Notice, ScenarioId, Settings};
+use reliability_core::scenario::{
+    run_scenario, run_scenario_killed_at, Notice, ScenarioId, ScenarioRun, Settings,
+};
+use reliability_core::time::Micros;
+use reliability_core::tracefile::{Session, TraceFile};
 
-/// The notices about settings that were ignored (from a broken link).
+/// Messages about input that was ignored (a broken link, unreadable storage).
 #[component]
 fn Notices(
     /// The notices; dismissing clears them.
@@ -26,7 +34,7 @@ fn Notices(
         (!list.is_empty()).then(|| {
             view! {
                 <div class="notice" data-testid="notice" role="alert">
-                    <p><strong>"Some settings in this link were ignored:"</strong></p>
+                    <p><strong>"Some input was ignored; the page uses safe defaults instead:"</strong></p>
                     <ul>
                         {list.into_iter().map(|n| view! { <li>{n.message}</li> }).collect_view()}
                     </ul>
@@ -37,41 +45,116 @@ fn Notices(
     }
 }
 
+/// What the page starts from: the link's settings, or a saved session when the link has none.
+fn starting_point() -> (Settings, Vec<Notice>, Option<(ScenarioId, Micros)>) {
+    let query = browser::query();
+    let (from_link, mut notices) = Settings::from_query(&query);
+    let saved = match browser::load_session() {
+        Ok(Some(text)) => match Session::parse(&text) {
+            Ok(s) => Some(s),
+            Err(why) => {
+                browser::set_aside_session(&text);
+                notices.push(Notice {
+                    name: "session".into(),
+                    message: format!(
+                        "The saved session could not be read ({why}); it was set aside and the page starts fresh."
+                    ),
+                });
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(_) => None,
+    };
+    match saved {
+        // A saved session resumes when it is the same page (a reload) or the link is bare.
+        Some(s)
+            if query.trim_start_matches('?').is_empty()
+                || Settings::from_query(&s.settings).0 == from_link =>
+        {
+            let (settings, mut more) = Settings::from_query(&s.settings);
+            notices.append(&mut more);
+            (settings, notices, s.playing)
+        }
+        _ => (from_link, notices, None),
+    }
+}
+
 /// The whole lab page.
 #[component]
 pub fn App() -> impl IntoView {
-    let (initial, ignored) = Settings::from_query(&browser::query());
+    let (initial, ignored, resume) = starting_point();
     let settings = RwSignal::new(initial);
     let notices = RwSignal::new(ignored);
+    // Which card is replaying, and where; and where the kill switch caught it.
+    let playing = RwSignal::new(resume);
+    let killed_at = RwSignal::new(None::<(ScenarioId, Micros)>);
 
-    // Keep the address bar a permalink of the settings (syncing with the world outside).
+    // Keep the address bar a permalink, and the session in storage (syncing with the world).
     Effect::new(move |_| {
         let query = settings.with(|s| s.to_query());
         browser::replace_query(&query);
     });
+    Effect::new(move |_| {
+        let session = settings.with(|s| Session::new(s, playing.get()));
+        browser::save_session(&session.to_json());
+    });
+
     let link = Signal::derive(move || {
         settings.track();
         browser::href()
     });
-    let decide = Callback::new(move |d| settings.update(|s| s.approval = d));
     let on_reset = Callback::new(move |_| notices.set(Vec::new()));
+    let toggle_kill = move |_| {
+        let on = !settings.with_untracked(|s| s.kill);
+        // A card caught mid-replay stops where it was, not back at the start.
+        killed_at.set(if on { playing.get_untracked() } else { None });
+        settings.update(|s| s.kill = on);
+    };
 
-    let cards = ScenarioId::ALL
+    let runs: Vec<Memo<ScenarioRun>> = ScenarioId::ALL
         .into_iter()
         .map(|id| {
-            let run = Memo::new(move |_| settings.with(|s| run_scenario(id, s, true)));
-            if card::takes_decision(id) {
-                view! { <Card run=run link=link on_decide=decide /> }.into_any()
-            } else {
-                view! { <Card run=run link=link /> }.into_any()
-            }
+            Memo::new(move |_| {
+                settings.with(|s| match killed_at.get() {
+                    Some((k, at)) if k == id && s.kill => run_scenario_killed_at(id, s, at),
+                    _ => run_scenario(id, s, true),
+                })
+            })
         })
+        .collect();
+    let all_runs = {
+        let runs = runs.clone();
+        Signal::derive(move || runs.iter().map(|r| r.get()).collect::<Vec<_>>())
+    };
+    let seed = Signal::derive(move || settings.with(|s| s.seed));
+
+    let lab = ScenarioId::LAB
+        .iter()
+        .zip(runs.iter())
+        .map(|(id, run)| make_card(*id, *run, settings, link, playing, resume))
+        .collect_view();
+    let toolbox = ScenarioId::TOOLBOX
+        .iter()
+        .zip(runs[ScenarioId::LAB.len()..].iter())
+        .map(|(id, run)| make_card(*id, *run, settings, link, playing, resume))
         .collect_view();
 
     view! {
         <a class="skip" href="#cards">"Skip to the cards"</a>
         <header class="top">
-            <h1>"Agent Reliability Lab"</h1>
+            <div class="title-row">
+                <h1>"Agent Reliability Lab"</h1>
+                <button
+                    class="kill"
+                    class:on=move || settings.with(|s| s.kill)
+                    data-testid="kill-switch"
+                    aria-pressed=move || settings.with(|s| s.kill).to_string()
+                    on:click=toggle_kill
+                >
+                    {move || if settings.with(|s| s.kill) { "■ Kill switch ON: runs stopped" } else { "Kill switch: off" }}
+                </button>
+            </div>
             <p class="lede">
                 "Inject faults into a pretend agent and watch each reliability pattern handle them. "
                 "Every run is simulated in virtual time from a seed: instant, exact, and the link in "
@@ -81,7 +164,11 @@ pub fn App() -> impl IntoView {
         <Notices notices=notices />
         <main>
             <ControlPanel settings=settings on_reset=on_reset />
-            <section id="cards" class="cards" aria-label="Scenarios">{cards}</section>
+            <section id="cards" class="cards" aria-label="The lab: scenarios A to F">{lab}</section>
+            <h2 class="section-title">"The failure-first toolbox"</h2>
+            <section class="cards" aria-label="The toolbox: scenarios G to N">{toolbox}</section>
+            <ObservabilityPanel runs=all_runs seed=seed />
+            <importer::Importer />
         </main>
         <footer class="foot">
             <p>
@@ -90,4 +177,44 @@ pub fn App() -> impl IntoView {
             </p>
         </footer>
     }
+}
+
+/// One card of the page, wired to the settings: its decision, replay, export and own knobs.
+fn make_card(
+    id: ScenarioId,
+    run: Memo<ScenarioRun>,
+    settings: RwSignal<Settings>,
+    link: Signal<String>,
+    playing: RwSignal<Option<(ScenarioId, Micros)>>,
+    resume: Option<(ScenarioId, Micros)>,
+) -> AnyView {
+    let on_decide = id
+        .takes_decision()
+        .then(|| Callback::new(move |d| settings.update(|s| s.set_decision(id, d))));
+    let on_play = Callback::new(move |at: Option<Micros>| match at {
+        Some(at) => playing.set(Some((id, at))),
+        None => {
+            if playing.get_untracked().map(|(p, _)| p) == Some(id) {
+                playing.set(None);
+            }
+        }
+    });
+    let on_export = Callback::new(move |()| {
+        settings.with_untracked(|s| run.with_untracked(|r| TraceFile::new(r, s).to_json()))
+    });
+    let resume_at = resume.filter(|(p, _)| *p == id).map(|(_, at)| at);
+    let controls = controls::card_controls(id, settings);
+    view! {
+        <Card
+            run=run
+            link=link
+            on_decide=on_decide
+            on_play=on_play
+            on_export=on_export
+            resume_at=resume_at
+        >
+            {controls}
+        </Card>
+    }
+    .into_any()
 }

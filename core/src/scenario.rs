@@ -1079,8 +1079,30 @@ pub fn kill_switch(id: ScenarioId, s: &Settings) -> KillSwitch {
 /// Runs one scenario with `settings`. Never panics: settings out of range are clamped into the
 /// knobs' ranges first (the page's link parser has already told the user about them).
 pub fn run_scenario(id: ScenarioId, settings: &Settings, record: bool) -> ScenarioRun {
+    card(id, settings, None, record)
+}
+
+/// Like [`run_scenario`], with the kill switch going on at virtual time `at` (the page uses
+/// this when the header switch is flipped while a card's replay is at `at`).
+pub fn run_scenario_killed_at(id: ScenarioId, settings: &Settings, at: Micros) -> ScenarioRun {
+    card(id, settings, Some(KillSwitch::at(at)), true)
+}
+
+fn card(
+    id: ScenarioId,
+    settings: &Settings,
+    kill: Option<KillSwitch>,
+    record: bool,
+) -> ScenarioRun {
     let s = sanitize(settings);
-    let run = simulate(id, &s, record);
+    let run = simulate_with(id, &s, kill.unwrap_or_else(|| kill_switch(id, &s)), record);
+    describe(id, &s, run)
+}
+
+/// The card for a run that already exists (an imported trace file, say): its verdict, knobs
+/// and facts, as if the page had just run it with `settings`.
+pub fn describe(id: ScenarioId, settings: &Settings, run: Run) -> ScenarioRun {
+    let s = sanitize(settings);
     let verdict = verdict(id, &s, &run);
     let knobs = id
         .knobs()
@@ -1102,13 +1124,17 @@ pub fn run_scenario(id: ScenarioId, settings: &Settings, record: bool) -> Scenar
 /// The engine alone: one scenario's run, with no verdict or card text. `settings` must be in
 /// range (see [`sanitize`]); out-of-range settings fall back to the defaults rather than panic.
 pub fn simulate(id: ScenarioId, s: &Settings, record: bool) -> Run {
+    simulate_with(id, s, kill_switch(id, s), record)
+}
+
+fn simulate_with(id: ScenarioId, s: &Settings, kill: KillSwitch, record: bool) -> Run {
     if id == ScenarioId::F {
-        return run_breaker_series(s, Some(s.breaker()), record);
+        return run_breaker_series(s, Some(s.breaker()), kill, record);
     }
     let (cfg, models) = setup(id, s);
     let mut agent = agent::Agent::new(cfg, models, s.seed, record)
         .unwrap_or_else(|_| fallback_agent(record))
-        .with_kill_switch(kill_switch(id, s));
+        .with_kill_switch(kill);
     if agent.run_until_paused() == Status::AwaitingApproval {
         if let Some(d) = s.decision(id) {
             agent.decide(d);
@@ -1153,7 +1179,12 @@ pub fn sanitize(s: &Settings) -> Settings {
 
 /// Scenario F: requests arrive every [`F_INTERVAL`] at a service that is dead until
 /// [`F_OUTAGE`]; each request is a full agent run, and all share one breaker (or none).
-pub fn run_breaker_series(s: &Settings, breaker: Option<BreakerConfig>, record: bool) -> Run {
+pub fn run_breaker_series(
+    s: &Settings,
+    breaker: Option<BreakerConfig>,
+    kill: KillSwitch,
+    record: bool,
+) -> Run {
     let mut breaker = breaker.map(CircuitBreaker::new);
     let mut now = 0;
     let mut merged: Option<Run> = None;
@@ -1170,9 +1201,7 @@ pub fn run_breaker_series(s: &Settings, breaker: Option<BreakerConfig>, record: 
             Ok(a) => a,
             Err(_) => fallback_agent(record),
         };
-        let mut agent = agent
-            .starting_at(now)
-            .with_kill_switch(kill_switch(ScenarioId::F, s));
+        let mut agent = agent.starting_at(now).with_kill_switch(kill);
         if let Some(b) = breaker.take() {
             agent = agent.with_breaker(b);
         }
@@ -1694,7 +1723,7 @@ impl ScenarioRun {
 
 /// What the breaker-less run of F would have cost: calls that hit the dead service.
 pub fn calls_without_breaker(s: &Settings) -> u32 {
-    run_breaker_series(&sanitize(s), None, false)
+    run_breaker_series(&sanitize(s), None, KillSwitch::OFF, false)
         .outcome
         .counters
         .model_calls

@@ -153,6 +153,62 @@ pub fn import(text: &str) -> Result<TraceFile, ImportError> {
     })
 }
 
+/// The browser's saved session: what the page was showing, so that a reload (or a crash)
+/// resumes exactly there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Always [`SESSION_FORMAT`].
+    pub format: String,
+    /// [`VERSION`].
+    pub version: u32,
+    /// The settings, as a permalink query.
+    pub settings: String,
+    /// The card whose replay was playing, and how far it had got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playing: Option<(ScenarioId, u64)>,
+}
+
+/// The `format` of a saved session.
+pub const SESSION_FORMAT: &str = "agent-reliability-lab/session";
+
+impl Session {
+    /// A session for `settings`, with the replay of `playing` at the given virtual time.
+    pub fn new(settings: &Settings, playing: Option<(ScenarioId, u64)>) -> Self {
+        Session {
+            format: SESSION_FORMAT.to_string(),
+            version: VERSION,
+            settings: settings.to_query(),
+            playing,
+        }
+    }
+
+    /// The stored text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a stored session; the error says what is wrong with it.
+    pub fn parse(text: &str) -> Result<Session, String> {
+        let s: Session = serde_json::from_str(text).map_err(|e| {
+            if e.is_eof() {
+                "it is cut short".to_string()
+            } else {
+                format!("it is not a saved session ({e})")
+            }
+        })?;
+        if s.format != SESSION_FORMAT {
+            return Err(format!("its format is {:?}", s.format));
+        }
+        if s.version != VERSION {
+            return Err(format!(
+                "it is version {}; this page reads version {VERSION}",
+                s.version
+            ));
+        }
+        Ok(s)
+    }
+}
+
 /// The tool calls a run made, in order, as text.
 pub fn tool_calls(run: &Run) -> Vec<String> {
     run.trace
@@ -211,6 +267,26 @@ mod tests {
         let r = replay(&back);
         assert!(r.identical && r.same_tool_calls());
         assert_eq!(r.saved, vec!["multiply(17, 23)"]);
+    }
+
+    #[test]
+    fn a_session_round_trips_and_corrupt_storage_is_named() {
+        let s = Settings::default();
+        let session = Session::new(&s, Some((ScenarioId::B, 40_000)));
+        assert_eq!(Session::parse(&session.to_json()), Ok(session));
+        assert!(Session::parse("{\"format\":")
+            .unwrap_err()
+            .contains("cut short"));
+        assert!(Session::parse("garbage")
+            .unwrap_err()
+            .contains("not a saved session"));
+        let future = Session {
+            version: 9,
+            ..Session::new(&s, None)
+        };
+        assert!(Session::parse(&future.to_json())
+            .unwrap_err()
+            .contains("version 9"));
     }
 
     #[test]
