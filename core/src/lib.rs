@@ -27,7 +27,9 @@
 //! [`agent`] composes them all in one loop; [`model`] simulates the model clients;
 //! [`scenario`] holds the lab's scenarios (A–F, and the toolbox G–N) and its settings;
 //! [`timeline`] lays a run out for drawing; [`observe`] computes metrics and a structured log
-//! over many runs; [`tracefile`] saves, reads and replays runs.
+//! over many runs; [`tracefile`] saves, reads and replays runs; [`stats`] runs thousands of
+//! seeded requests for what-if statistics and policy A/B; [`herd`] re-creates the thundering
+//! herd experiment; [`amplify`] multiplies nested retry layers.
 //!
 //! ```
 //! use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
@@ -41,6 +43,7 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod amplify;
 pub mod approval;
 pub mod breaker;
 pub mod caps;
@@ -49,6 +52,7 @@ pub mod error;
 pub mod escalation;
 pub mod evaluator;
 pub mod fallback;
+pub mod herd;
 pub mod idempotency;
 pub mod killswitch;
 pub mod model;
@@ -57,6 +61,7 @@ pub mod retry;
 pub mod rng;
 pub mod scenario;
 pub mod scope;
+pub mod stats;
 pub mod time;
 pub mod timeline;
 pub mod tools;

@@ -79,6 +79,26 @@ pub struct Settings {
     pub scope_confirm: Option<Decision>,
     /// N: the critic's threshold, out of 10.
     pub critic_threshold: u32,
+    /// Statistics: what each request does (an index into [`Workload::ALL`]).
+    pub stats_workload: u32,
+    /// Statistics: the chance that one model call fails.
+    pub stats_rate: f64,
+    /// Statistics: the latency distribution (an index into [`LatencyDist::ALL`]).
+    pub stats_latency: u32,
+    /// Statistics: requests per policy.
+    pub stats_runs: u32,
+    /// Statistics: what policy B changes (an index into [`Variant::ALL`]).
+    pub ab_variant: u32,
+    /// The herd: the largest number of clients plotted.
+    pub herd_clients: u32,
+    /// Amplification: attempts of the SDK, the framework and the tool layer.
+    pub amp_sdk: u32,
+    /// See [`Settings::amp_sdk`].
+    pub amp_framework: u32,
+    /// See [`Settings::amp_sdk`].
+    pub amp_tool: u32,
+    /// Amplification: the server's Retry-After (0 for none).
+    pub amp_retry_after: Micros,
 }
 
 impl Default for Settings {
@@ -106,6 +126,16 @@ impl Default for Settings {
             error: 1,
             scope_confirm: None,
             critic_threshold: 7,
+            stats_workload: 0,
+            stats_rate: 0.2,
+            stats_latency: 0,
+            stats_runs: 10_000,
+            ab_variant: 0,
+            herd_clients: 50,
+            amp_sdk: 3,
+            amp_framework: 3,
+            amp_tool: 3,
+            amp_retry_after: 0,
         }
     }
 }
@@ -119,6 +149,8 @@ pub enum Unit {
     Seconds,
     /// Dollars (stored as micro-dollars).
     Dollars,
+    /// A share from 0 to 1 (shown as a percentage).
+    Rate,
     /// On or off (0 or 1; `on`/`off` in links).
     Toggle,
     /// One of a list (its index; the name in links).
@@ -134,6 +166,12 @@ pub enum Place {
     Advanced,
     /// Inside one card.
     Card(ScenarioId),
+    /// The statistics panel.
+    Stats,
+    /// The thundering-herd plot.
+    Herd,
+    /// The retry-amplification calculator.
+    Amplify,
 }
 
 /// A numeric knob: its name (as in the URL), label, range and default.
@@ -339,6 +377,106 @@ pub const KNOBS: &[Knob] = &[
         step: 1.0,
         place: Place::Card(ScenarioId::N),
     },
+    Knob {
+        name: "stats_workload",
+        label: "Workload",
+        help: "what each request asks: one answer, the multiply task, a risky tool, a loop",
+        unit: Unit::Choice(&["answer", "solve", "risky", "loop"]),
+        min: 0.0,
+        max: 3.0,
+        step: 1.0,
+        place: Place::Stats,
+    },
+    Knob {
+        name: "stats_rate",
+        label: "Failure rate",
+        help: "the chance that any one model call fails with a 503",
+        unit: Unit::Rate,
+        min: 0.0,
+        max: 1.0,
+        step: 0.01,
+        place: Place::Stats,
+    },
+    Knob {
+        name: "stats_latency",
+        label: "Latency",
+        help: "fixed 20 ms; uniform 10-200 ms; or 20 ms with 5% of calls at 2 s",
+        unit: Unit::Choice(&["fixed", "uniform", "tail"]),
+        min: 0.0,
+        max: 2.0,
+        step: 1.0,
+        place: Place::Stats,
+    },
+    Knob {
+        name: "stats_runs",
+        label: "Runs per policy",
+        help: "seeded requests per policy; request i uses seed + i",
+        unit: Unit::Count,
+        min: 1_000.0,
+        max: 50_000.0,
+        step: 1_000.0,
+        place: Place::Stats,
+    },
+    Knob {
+        name: "ab_variant",
+        label: "Policy B",
+        help: "policy A is the knobs above; B changes one thing",
+        unit: Unit::Choice(&["more_attempts", "full_jitter", "breaker", "no_retry"]),
+        min: 0.0,
+        max: 3.0,
+        step: 1.0,
+        place: Place::Stats,
+    },
+    Knob {
+        name: "herd_clients",
+        label: "Clients",
+        help: "the plot runs from 10 clients up to this many",
+        unit: Unit::Count,
+        min: 20.0,
+        max: 100.0,
+        step: 10.0,
+        place: Place::Herd,
+    },
+    Knob {
+        name: "amp_sdk",
+        label: "SDK attempts",
+        help: "the model SDK's own retries (innermost)",
+        unit: Unit::Count,
+        min: 1.0,
+        max: 6.0,
+        step: 1.0,
+        place: Place::Amplify,
+    },
+    Knob {
+        name: "amp_framework",
+        label: "Framework attempts",
+        help: "the agent framework's retries around the SDK",
+        unit: Unit::Count,
+        min: 1.0,
+        max: 6.0,
+        step: 1.0,
+        place: Place::Amplify,
+    },
+    Knob {
+        name: "amp_tool",
+        label: "Tool attempts",
+        help: "the tool wrapper's retries around the framework (outermost)",
+        unit: Unit::Count,
+        min: 1.0,
+        max: 6.0,
+        step: 1.0,
+        place: Place::Amplify,
+    },
+    Knob {
+        name: "amp_retry_after",
+        label: "Retry-After",
+        help: "the server asks every retry to wait at least this long (0: no hint)",
+        unit: Unit::Seconds,
+        min: 0.0,
+        max: 10.0,
+        step: 0.5,
+        place: Place::Amplify,
+    },
 ];
 
 /// The errors card L can inject, by name.
@@ -403,6 +541,7 @@ impl Knob {
         match self.unit {
             Unit::Seconds => Secs(from_secs(v)).to_string(),
             Unit::Dollars => crate::caps::fmt_usd((v * 1e6).round().max(0.0) as u64),
+            Unit::Rate => format!("{}%", fmt_number((v * 100.0).round())),
             _ => self.write(v),
         }
     }
@@ -492,6 +631,16 @@ impl Settings {
             "kill_at" => to_secs(self.kill_at),
             "error" => self.error as f64,
             "critic_threshold" => self.critic_threshold as f64,
+            "stats_workload" => self.stats_workload as f64,
+            "stats_rate" => self.stats_rate,
+            "stats_latency" => self.stats_latency as f64,
+            "stats_runs" => self.stats_runs as f64,
+            "ab_variant" => self.ab_variant as f64,
+            "herd_clients" => self.herd_clients as f64,
+            "amp_sdk" => self.amp_sdk as f64,
+            "amp_framework" => self.amp_framework as f64,
+            "amp_tool" => self.amp_tool as f64,
+            "amp_retry_after" => to_secs(self.amp_retry_after),
             _ => return None,
         })
     }
@@ -516,7 +665,7 @@ impl Settings {
                 }
             ));
         }
-        let whole = !matches!(k.unit, Unit::Seconds | Unit::Dollars);
+        let whole = !matches!(k.unit, Unit::Seconds | Unit::Dollars | Unit::Rate);
         if whole && value.fract() != 0.0 {
             return Err("must be a whole number".to_string());
         }
@@ -541,6 +690,16 @@ impl Settings {
             "kill_at" => self.kill_at = from_secs(value),
             "error" => self.error = count,
             "critic_threshold" => self.critic_threshold = count,
+            "stats_workload" => self.stats_workload = count,
+            "stats_rate" => self.stats_rate = (value * 100.0).round() / 100.0,
+            "stats_latency" => self.stats_latency = count,
+            "stats_runs" => self.stats_runs = count,
+            "ab_variant" => self.ab_variant = count,
+            "herd_clients" => self.herd_clients = count,
+            "amp_sdk" => self.amp_sdk = count,
+            "amp_framework" => self.amp_framework = count,
+            "amp_tool" => self.amp_tool = count,
+            "amp_retry_after" => self.amp_retry_after = from_secs(value),
             _ => return Err(format!("unknown setting `{name}`")),
         }
         Ok(())

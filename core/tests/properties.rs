@@ -253,6 +253,7 @@ proptest! {
             breaker_threshold: threshold, breaker_cooldown: cooldown, approval: Some(Decision::Approve),
             kill: false, idempotency, rungs_down, escalate_after, max_turns, max_tokens, max_cost,
             max_wall, kill_at, error, scope_confirm: Some(Decision::Deny), critic_threshold,
+            ..Settings::default()
         };
         for id in ScenarioId::ALL {
             let r = run_scenario(id, &s, false);

@@ -1,0 +1,417 @@
+//! What-if statistics: thousands of seeded runs per slider move.
+//!
+//! Each request is one agent run with independent random faults (503 at a chosen rate) and a
+//! chosen latency distribution, under the lab's current policy. Request `i` always uses seed
+//! `seed + i`, and the fault stream is separate from the jitter stream, so two policies see the
+//! very same fault schedule: an A/B difference is the policy's, not luck's.
+//!
+//! The work is split into chunks ([`Accumulator::run`] over a range of requests) so a page can
+//! compute between frames, show progress and cancel a stale computation.
+
+use crate::agent::{Agent, AgentConfig, Stop};
+use crate::breaker::CircuitBreaker;
+use crate::error::CallError;
+use crate::model::{Behaviour, Faults, Latency, ModelSpec};
+use crate::retry::Jitter;
+use crate::scenario::Settings;
+use crate::time::{Micros, MS, SEC};
+use serde::{Deserialize, Serialize};
+
+/// What each request asks the agent to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workload {
+    /// One model call and no tool (so every request is exactly one retried call).
+    #[default]
+    Answer,
+    /// The multiply task: two model calls and one tool call (card A).
+    Solve,
+    /// A risky tool with nobody to approve it (card D): blocked.
+    Risky,
+    /// A model that loops (card B): stopped by the step cap.
+    Loop,
+}
+
+impl Workload {
+    /// All, in page order.
+    pub const ALL: [Workload; 4] = [Workload::Answer, Workload::Solve, Workload::Risky, Workload::Loop];
+
+    /// The name in links.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Workload::Answer => "answer",
+            Workload::Solve => "solve",
+            Workload::Risky => "risky",
+            Workload::Loop => "loop",
+        }
+    }
+
+    const fn behaviour(self) -> Behaviour {
+        match self {
+            Workload::Answer => Behaviour::Cached,
+            Workload::Solve => Behaviour::Solve,
+            Workload::Risky => Behaviour::Risky,
+            Workload::Loop => Behaviour::Loop,
+        }
+    }
+}
+
+/// How long model calls take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyDist {
+    /// Always 20 ms.
+    #[default]
+    Fixed,
+    /// Uniform between 10 and 200 ms.
+    Uniform,
+    /// 20 ms, but 5% of calls take 2 s (a heavy tail the timeout must cut).
+    Tail,
+}
+
+impl LatencyDist {
+    /// All, in page order.
+    pub const ALL: [LatencyDist; 3] = [LatencyDist::Fixed, LatencyDist::Uniform, LatencyDist::Tail];
+
+    /// The name in links.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LatencyDist::Fixed => "fixed",
+            LatencyDist::Uniform => "uniform",
+            LatencyDist::Tail => "tail",
+        }
+    }
+
+    /// The distribution.
+    pub const fn latency(self) -> Latency {
+        match self {
+            LatencyDist::Fixed => Latency::Fixed { us: 20 * MS },
+            LatencyDist::Uniform => Latency::Uniform {
+                lo: 10 * MS,
+                hi: 200 * MS,
+            },
+            LatencyDist::Tail => Latency::Tail {
+                base: 20 * MS,
+                slow: 2 * SEC,
+                p_slow: 0.05,
+            },
+        }
+    }
+}
+
+/// The policy B of an A/B comparison: policy A (the current settings) with one change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// Two more attempts.
+    #[default]
+    MoreAttempts,
+    /// Full jitter instead of the current jitter.
+    FullJitter,
+    /// A circuit breaker shared by all requests (threshold and cooldown from the settings).
+    Breaker,
+    /// No retries at all.
+    NoRetry,
+}
+
+impl Variant {
+    /// All, in page order.
+    pub const ALL: [Variant; 4] = [Variant::MoreAttempts, Variant::FullJitter, Variant::Breaker, Variant::NoRetry];
+
+    /// The name in links.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Variant::MoreAttempts => "more_attempts",
+            Variant::FullJitter => "full_jitter",
+            Variant::Breaker => "breaker",
+            Variant::NoRetry => "no_retry",
+        }
+    }
+
+    /// What policy B is, in words, given policy A's settings.
+    pub fn describe(self, s: &Settings) -> String {
+        match self {
+            Variant::MoreAttempts => format!("{} attempts instead of {}", (s.attempts + 2).min(20), s.attempts),
+            Variant::FullJitter => "full jitter".to_string(),
+            Variant::Breaker => format!(
+                "a shared circuit breaker (opens after {} failures)",
+                s.breaker_threshold
+            ),
+            Variant::NoRetry => "no retries (1 attempt)".to_string(),
+        }
+    }
+}
+
+/// One policy's agent configuration, and whether its requests share a breaker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// The agent's configuration.
+    pub cfg: AgentConfig,
+    /// A breaker shared by every request, in order.
+    pub shared_breaker: bool,
+}
+
+impl Policy {
+    /// Policy A: the current settings.
+    pub fn current(s: &Settings) -> Policy {
+        Policy {
+            cfg: s.agent_config(),
+            shared_breaker: false,
+        }
+    }
+
+    /// Policy B: the current settings with `v` applied.
+    pub fn variant(s: &Settings, v: Variant) -> Policy {
+        let mut p = Policy::current(s);
+        match v {
+            Variant::MoreAttempts => p.cfg.retry.attempts = (s.attempts + 2).min(20),
+            Variant::FullJitter => p.cfg.retry.jitter = Jitter::Full,
+            Variant::Breaker => {
+                p.cfg.breaker = Some(s.breaker());
+                p.shared_breaker = true;
+            }
+            Variant::NoRetry => p.cfg.retry.attempts = 1,
+        }
+        p
+    }
+}
+
+/// What the statistics are computed over.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// What each request does.
+    pub workload: Workload,
+    /// The chance that any one model call fails with a 503.
+    pub failure_rate: f64,
+    /// How long model calls take.
+    pub latency: LatencyDist,
+    /// How many requests.
+    pub runs: u32,
+    /// Request `i` uses seed `seed + i`.
+    pub seed: u64,
+}
+
+/// Requests arrive this far apart (it matters only to a shared breaker).
+pub const ARRIVAL: Micros = 100 * MS;
+
+impl Experiment {
+    /// The model of every request.
+    pub fn model(&self) -> ModelSpec {
+        ModelSpec::new("model", self.workload.behaviour())
+            .with_faults(Faults::Random {
+                rate: self.failure_rate.clamp(0.0, 1.0),
+                error: CallError::http(503),
+            })
+            .with_latency(self.latency.latency())
+    }
+}
+
+/// Running totals over some requests; chunks merge.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Accumulator {
+    /// Requests counted.
+    pub runs: u32,
+    /// Requests answered (not degraded, nothing blocked).
+    pub success: u32,
+    /// Requests that degraded or were stopped.
+    pub degraded: u32,
+    /// Requests with a blocked tool.
+    pub blocked: u32,
+    /// Every request's virtual latency.
+    pub latencies: Vec<Micros>,
+    /// Every request's model calls.
+    pub calls: Vec<u32>,
+    /// Tokens, in all.
+    pub tokens: u64,
+    /// Money, in all (micro-dollars).
+    pub cost: u64,
+    breaker: Option<CircuitBreaker>,
+}
+
+impl Accumulator {
+    /// Runs requests `from..to` of `exp` under `policy`, adding them to the totals. Chunks must
+    /// be run in order for a shared breaker to carry over.
+    pub fn run(&mut self, exp: &Experiment, policy: &Policy, from: u32, to: u32) {
+        let model = exp.model();
+        if policy.shared_breaker && self.breaker.is_none() {
+            self.breaker = policy.cfg.breaker.map(CircuitBreaker::new);
+        }
+        for i in from..to {
+            let seed = exp.seed.wrapping_add(i as u64);
+            let Ok(agent) = Agent::new(policy.cfg.clone(), vec![model.clone()], seed, false) else {
+                return;
+            };
+            let mut agent = agent.starting_at(i as Micros * ARRIVAL);
+            if let Some(b) = self.breaker.take() {
+                agent = agent.with_breaker(b);
+            }
+            agent.run_until_paused();
+            let (run, breaker) = agent.into_parts();
+            if policy.shared_breaker {
+                self.breaker = breaker;
+            }
+            let o = run.outcome;
+            self.runs += 1;
+            if !o.blocked.is_empty() {
+                self.blocked += 1;
+            } else if o.degraded || o.stop != Stop::Answered {
+                self.degraded += 1;
+            } else {
+                self.success += 1;
+            }
+            self.latencies.push(o.elapsed);
+            self.calls.push(o.counters.model_calls);
+            self.tokens += o.counters.tokens;
+            self.cost += o.counters.cost;
+        }
+    }
+
+    /// The summary of everything counted.
+    pub fn summary(&self) -> Summary {
+        let n = self.runs.max(1) as f64;
+        let mut lat = self.latencies.clone();
+        lat.sort_unstable();
+        let pct = |p: f64| -> Micros {
+            if lat.is_empty() {
+                0
+            } else {
+                lat[(((lat.len() as f64) * p).ceil() as usize).clamp(1, lat.len()) - 1]
+            }
+        };
+        let max_calls = self.calls.iter().copied().max().unwrap_or(0) as usize;
+        let mut calls_hist = vec![0u32; max_calls + 1];
+        for c in &self.calls {
+            calls_hist[*c as usize] += 1;
+        }
+        Summary {
+            runs: self.runs,
+            success_rate: self.success as f64 / n,
+            degraded_rate: self.degraded as f64 / n,
+            blocked_rate: self.blocked as f64 / n,
+            p50: pct(0.50),
+            p95: pct(0.95),
+            p99: pct(0.99),
+            calls_per_request: self.calls.iter().map(|c| *c as f64).sum::<f64>() / n,
+            tokens_per_request: self.tokens as f64 / n,
+            cost_per_request: self.cost as f64 / n,
+            latency_hist: histogram(&lat, 24),
+            calls_hist,
+        }
+    }
+}
+
+/// A histogram: equal-width bins from 0 to `max`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// The right edge of the last bin.
+    pub max: Micros,
+    /// Counts per bin.
+    pub bins: Vec<u32>,
+}
+
+fn histogram(sorted: &[Micros], n_bins: usize) -> Histogram {
+    let max = sorted.last().copied().unwrap_or(0).max(1);
+    let mut bins = vec![0u32; n_bins];
+    for v in sorted {
+        let i = ((*v as u128 * n_bins as u128) / (max as u128 + 1)) as usize;
+        bins[i.min(n_bins - 1)] += 1;
+    }
+    Histogram { max, bins }
+}
+
+/// The statistics of one policy over one experiment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Requests.
+    pub runs: u32,
+    /// Share answered.
+    pub success_rate: f64,
+    /// Share degraded or stopped.
+    pub degraded_rate: f64,
+    /// Share with a blocked tool.
+    pub blocked_rate: f64,
+    /// Median virtual latency.
+    pub p50: Micros,
+    /// 95th percentile.
+    pub p95: Micros,
+    /// 99th percentile.
+    pub p99: Micros,
+    /// Model calls per request: retry amplification.
+    pub calls_per_request: f64,
+    /// Tokens per request.
+    pub tokens_per_request: f64,
+    /// Micro-dollars per request.
+    pub cost_per_request: f64,
+    /// Latency histogram.
+    pub latency_hist: Histogram,
+    /// How many requests made 0, 1, 2, ... model calls.
+    pub calls_hist: Vec<u32>,
+}
+
+/// All of `exp` under `policy`, in one go.
+pub fn summarize(exp: &Experiment, policy: &Policy) -> Summary {
+    let mut acc = Accumulator::default();
+    acc.run(exp, policy, 0, exp.runs);
+    acc.summary()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp(rate: f64, runs: u32) -> Experiment {
+        Experiment {
+            workload: Workload::Answer,
+            failure_rate: rate,
+            latency: LatencyDist::Fixed,
+            runs,
+            seed: 7,
+        }
+    }
+
+    #[test]
+    fn chunks_add_up_to_the_whole() {
+        let s = Settings::default();
+        let p = Policy::current(&s);
+        let e = exp(0.3, 1_000);
+        let mut acc = Accumulator::default();
+        for c in 0..10 {
+            acc.run(&e, &p, c * 100, (c + 1) * 100);
+        }
+        assert_eq!(acc.summary(), summarize(&e, &p));
+    }
+
+    #[test]
+    fn no_faults_means_every_request_succeeds_with_one_call() {
+        let s = Settings::default();
+        let sum = summarize(&exp(0.0, 500), &Policy::current(&s));
+        assert_eq!(sum.success_rate, 1.0);
+        assert_eq!(sum.calls_per_request, 1.0);
+        assert_eq!(sum.p99, 20 * MS);
+    }
+}
+
+/// The experiment the page's settings describe.
+pub fn experiment(s: &Settings) -> Experiment {
+    Experiment {
+        workload: Workload::ALL
+            .get(s.stats_workload as usize)
+            .copied()
+            .unwrap_or_default(),
+        failure_rate: s.stats_rate.clamp(0.0, 1.0),
+        latency: LatencyDist::ALL
+            .get(s.stats_latency as usize)
+            .copied()
+            .unwrap_or_default(),
+        runs: s.stats_runs.clamp(1, 1_000_000),
+        seed: s.seed,
+    }
+}
+
+/// Policy B's change, from the settings.
+pub fn variant(s: &Settings) -> Variant {
+    Variant::ALL
+        .get(s.ab_variant as usize)
+        .copied()
+        .unwrap_or_default()
+}

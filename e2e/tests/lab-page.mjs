@@ -1,0 +1,337 @@
+// Page object for the Agent Reliability Lab, shared by the *.test.mjs files in this folder.
+// (Not a test file itself: node --test only runs tests/*.test.mjs.)
+//
+// Everything here goes through the page's testing contract: data-testid="knob-<name>",
+// <output for="knob-<name>">, data-testid="card-<letter>" with result / verdict / timeline /
+// play / copy (and approve / deny / ask-again on D), data-testid="notice" and "reset".
+
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, trackErrors } from '../lib/harness.mjs';
+
+/** Every card, in page order. */
+export const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F'];
+
+/** The result fields of a card, as <dd data-field="…">. */
+export const FIELDS = ['answer', 'steps', 'blocked', 'degraded'];
+
+/**
+ * The settings of the testing contract with their defaults, as the page writes them in the
+ * URL query. (The page may add settings of its own; tests check these keys, not the whole
+ * query string, so that a new knob does not break them.)
+ */
+export const DEFAULTS = {
+  failures: '2',
+  max_steps: '4',
+  timeout: '0.05',
+  attempts: '3',
+  base_delay: '0.5',
+  seed: '1',
+  breaker_threshold: '3',
+  breaker_cooldown: '5',
+  jitter: 'none',
+};
+
+/** The contract's keys in the URL query: every setting, plus approval once D is decided. */
+export const QUERY_KEYS = [...Object.keys(DEFAULTS), 'approval'];
+
+/** The defaults as a query string (what the page writes for them, in its order). */
+export const DEFAULT_QUERY = new URLSearchParams(DEFAULTS).toString();
+
+/** The safe message of a degraded run. */
+export const SAFE_MESSAGE = 'Service unavailable, please try again later.';
+/** The answer of a run that worked. */
+export const ANSWER = 'The answer is 391.';
+
+/**
+ * Retries `fn` (sync or async) until it stops throwing, or rethrows its last error after
+ * `timeout` ms. The page updates the DOM in a microtask and the URL through replaceState, so
+ * assertions on them poll briefly instead of sleeping.
+ */
+export async function eventually(fn, { timeout = 5000, interval = 25 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, interval));
+    }
+  }
+}
+
+/**
+ * One browser and one static server for a whole test file. Call in before(); call close()
+ * in after(). newLab() gives a fresh context + page per test.
+ */
+export async function startLab() {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  return {
+    server,
+    browser,
+    /** A LabPage in a fresh browser context (own history, storage and viewport). */
+    async newLab({ viewport = { width: 1400, height: 900 }, ...contextOptions } = {}) {
+      const context = await browser.newContext({ viewport, ...contextOptions });
+      const page = await context.newPage();
+      // Fail a step in seconds, not Playwright's default 30 s: the page renders in well under one.
+      page.setDefaultTimeout(10000);
+      return new LabPage(page, server.url, context);
+    },
+    async close() {
+      await browser.close().catch(() => {});
+      await server.close();
+    },
+  };
+}
+
+/** One card of the lab. */
+export class CardView {
+  constructor(page, letter) {
+    this.page = page;
+    this.letter = letter;
+    this.root = page.getByTestId(`card-${letter}`);
+  }
+
+  get result() {
+    return this.root.getByTestId('result');
+  }
+  get verdictEl() {
+    return this.root.getByTestId('verdict');
+  }
+  get timeline() {
+    return this.root.getByTestId('timeline');
+  }
+  get play() {
+    return this.root.getByTestId('play');
+  }
+  get copy() {
+    return this.root.getByTestId('copy');
+  }
+  get approve() {
+    return this.root.getByTestId('approve');
+  }
+  get deny() {
+    return this.root.getByTestId('deny');
+  }
+  get askAgain() {
+    return this.root.getByTestId('ask-again');
+  }
+
+  /** The <dd data-field=name> of the result. */
+  fieldEl(name) {
+    return this.result.locator(`dd[data-field="${name}"]`);
+  }
+
+  /** The text of one result field (answer, steps, blocked, degraded). */
+  async field(name) {
+    return (await this.fieldEl(name).innerText()).trim();
+  }
+
+  /** The verdict's text, e.g. "✓ handled: retry recovered …". */
+  async verdict() {
+    return (await this.verdictEl.innerText()).trim();
+  }
+
+  /** The tone word of the verdict: handled, no fault, not recovered or waiting. */
+  async tone() {
+    const m = /^\S+\s+([^:]+):/.exec(await this.verdict());
+    return m ? m[1].trim() : null;
+  }
+
+  /** Every result field, the verdict and the counters line, read at once (one round trip). */
+  async snapshot() {
+    return this.root.evaluate((card) => {
+      const out = {};
+      for (const dd of card.querySelectorAll('[data-testid="result"] dd[data-field]')) {
+        out[dd.dataset.field] = dd.textContent.trim();
+      }
+      out.verdict = card.querySelector('[data-testid="verdict"]')?.textContent.trim() ?? null;
+      out.counters = card.querySelector('.counters')?.textContent.trim() ?? null;
+      out.used = card.querySelector('ul.used')?.textContent.trim() ?? null;
+      return out;
+    });
+  }
+
+  /** How many bars and marks the timeline draws now (fewer while a replay is early on). */
+  async drawnCount() {
+    return this.timeline.evaluate((svg) => svg.querySelectorAll('rect.bar, g.mark').length);
+  }
+}
+
+/** The lab page. */
+export class LabPage {
+  constructor(page, baseUrl, context = null) {
+    this.page = page;
+    this.baseUrl = baseUrl;
+    this.context = context;
+    this.errors = trackErrors(page);
+  }
+
+  /** Opens the lab with `query` ('' or 'a=1&b=2', with or without '?') and waits for the cards. */
+  async goto(query = '') {
+    const q = query === '' || query.startsWith('?') ? query : `?${query}`;
+    await this.page.goto(this.baseUrl + q);
+    await this.ready();
+  }
+
+  /** Opens an absolute URL (e.g. a link copied from another page). */
+  async gotoUrl(url) {
+    await this.page.goto(url);
+    await this.ready();
+  }
+
+  async reload() {
+    await this.page.reload();
+    await this.ready();
+  }
+
+  /** Waits until the app has mounted and every card shows an answer. */
+  async ready() {
+    await this.page.waitForFunction(
+      (letters) =>
+        letters.every((l) => {
+          const dd = document.querySelector(`[data-testid="card-${l}"] dd[data-field="answer"]`);
+          return dd && dd.textContent.trim() !== '';
+        }),
+      LETTERS,
+      { timeout: 15000 },
+    );
+  }
+
+  card(letter) {
+    return new CardView(this.page, letter);
+  }
+
+  /** The input (range, number or select) of a knob. */
+  knob(name) {
+    return this.page.getByTestId(`knob-${name}`);
+  }
+
+  /** The <output> showing a knob's value. */
+  output(name) {
+    return this.page.locator(`output[for="knob-${name}"]`);
+  }
+
+  async outputText(name) {
+    return (await this.output(name).innerText()).trim();
+  }
+
+  get notice() {
+    return this.page.getByTestId('notice');
+  }
+
+  get reset() {
+    return this.page.getByTestId('reset');
+  }
+
+  /** Opens the "Advanced" <details> (idempotent). */
+  async openAdvanced() {
+    await this.page.locator('details.advanced').evaluate((d) => {
+      d.open = true;
+    });
+  }
+
+  /**
+   * Moves a range slider the way a drag does: sets the value and fires `input`.
+   * (locator.fill() does not work on range inputs.)
+   */
+  async setSlider(name, value) {
+    await this.knob(name).evaluate((el, v) => {
+      el.value = v;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, String(value));
+  }
+
+  /** Types a seed and commits it (the seed listens to `change`). */
+  async setSeed(value) {
+    await this.openAdvanced();
+    await this.knob('seed').fill(String(value));
+    await this.knob('seed').press('Enter');
+    await this.knob('seed').blur();
+  }
+
+  async setJitter(name) {
+    await this.openAdvanced();
+    await this.knob('jitter').selectOption(name);
+  }
+
+  /** The current location.search as a plain object. */
+  async query() {
+    const search = await this.page.evaluate(() => location.search);
+    return Object.fromEntries(new URLSearchParams(search));
+  }
+
+  /** The current address (what a user would copy from the address bar). */
+  async href() {
+    return this.page.evaluate(() => location.href);
+  }
+
+  /** The contract's keys of the current URL query (absent ones left out). */
+  async contractQuery() {
+    const q = await this.query();
+    return Object.fromEntries(QUERY_KEYS.filter((k) => k in q).map((k) => [k, q[k]]));
+  }
+
+  /** Polls until the URL query has `expected` (a subset of keys → string values). */
+  async expectQuery(expected) {
+    await eventually(async () => {
+      const q = await this.query();
+      for (const [k, v] of Object.entries(expected)) {
+        assert.equal(q[k], v === undefined ? undefined : String(v), `URL query ${k} (whole query: ${JSON.stringify(q)})`);
+      }
+    });
+  }
+
+  /** Polls until a knob's <output> shows `text`. */
+  async expectOutput(name, text) {
+    await eventually(async () => assert.equal(await this.outputText(name), text, `<output> of ${name}`));
+  }
+
+  /** Polls until a card's result field equals (string) or matches (RegExp) `expected`. */
+  async expectField(letter, name, expected) {
+    await eventually(async () => {
+      const got = await this.card(letter).field(name);
+      if (expected instanceof RegExp) assert.match(got, expected, `card ${letter} ${name}`);
+      else assert.equal(got, expected, `card ${letter} ${name}`);
+    });
+  }
+
+  /** Polls until a card's verdict matches `expected` (RegExp) or starts with it (string). */
+  async expectVerdict(letter, expected) {
+    await eventually(async () => {
+      const got = await this.card(letter).verdict();
+      if (expected instanceof RegExp) assert.match(got, expected, `card ${letter} verdict`);
+      else assert.ok(got.startsWith(expected), `card ${letter} verdict: expected to start with ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
+    });
+  }
+
+  /** Snapshots of every card, keyed by letter. */
+  async snapshotAll() {
+    const out = {};
+    for (const l of LETTERS) out[l] = await this.card(l).snapshot();
+    return out;
+  }
+
+  /** Every knob's <output> text, plus the seed's and jitter's input values. */
+  async knobValues() {
+    return this.page.evaluate(() => {
+      const out = {};
+      for (const o of document.querySelectorAll('output[for^="knob-"]')) {
+        out[o.getAttribute('for').slice(5)] = o.textContent.trim();
+      }
+      out['seed-input'] = document.querySelector('[data-testid="knob-seed"]')?.value ?? null;
+      out.jitter = document.querySelector('[data-testid="knob-jitter"]')?.value ?? null;
+      return out;
+    });
+  }
+
+  /** Asserts the page logged no console errors, threw nothing and had no failed requests. */
+  assertNoErrors() {
+    assert.deepEqual(this.errors, [], 'console errors, page errors or failed requests');
+  }
+
+  async close() {
+    if (this.context) await this.context.close();
+    else await this.page.close();
+  }
+}
