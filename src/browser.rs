@@ -25,7 +25,9 @@ pub fn replace_query(query: &str) {
     if query_matches(&w, &url) {
         return;
     }
-    let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+    // Keep the #fragment (a skip link or a card anchor) where it was.
+    let hash = w.location().hash().unwrap_or_default();
+    let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{url}{hash}")));
 }
 
 fn query_matches(w: &web_sys::Window, url: &str) -> bool {

@@ -78,7 +78,9 @@ pub fn Card(
     let timeline = Memo::new(move |_| run.with(|r| layout(&r.run)));
     let playhead = RwSignal::new(None::<Micros>);
     let replay_gen = StoredValue::new(0u64);
-    let copy_status = RwSignal::new(None::<Result<String, String>>);
+    // The copy button's result, with the transcript it copied: stale once the run changes.
+    let copy_status = RwSignal::new(None::<(String, Result<String, String>)>);
+    let article = NodeRef::<leptos::html::Article>::new();
 
     let report = move |at: Option<Micros>| {
         if let Some(cb) = on_play {
@@ -143,11 +145,17 @@ pub fn Card(
                     "Could not copy ({e}). Select the text below instead."
                 )),
             };
-            copy_status.try_set(Some(status));
+            copy_status.try_set(Some((text, status)));
         });
     };
 
     let transcript = move || run.with(|r| r.transcript(&link.get()));
+    let current_status = move || {
+        copy_status
+            .get()
+            .filter(|(copied, _)| *copied == transcript())
+            .map(|(_, status)| status)
+    };
     let tone = move || run.with(|r| r.verdict.tone);
     let summary = Signal::derive(move || {
         let t = timeline.get();
@@ -178,8 +186,28 @@ pub fn Card(
         })
     };
 
+    // After a decision the pressed button is gone: put focus on its replacement.
+    let refocus = move || {
+        request_animation_frame(move || {
+            let Some(el) = article.get_untracked() else {
+                return;
+            };
+            let next = el
+                .query_selector("[data-testid=ask-again], [data-testid=approve]")
+                .ok()
+                .flatten()
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+            if let Some(b) = next {
+                let _ = b.focus();
+            }
+        });
+    };
     let decide_buttons = move || {
         let cb = on_decide?;
+        let decide = move |d: Option<Decision>| {
+            cb.run(d);
+            refocus();
+        };
         let awaiting = run.with(|r| r.run.awaiting.is_some());
         let (yes, no) = if id == ScenarioId::M {
             ("✓ Confirm the other 99", "✗ Stop here")
@@ -189,10 +217,10 @@ pub fn Card(
         Some(if awaiting {
             view! {
                 <div class="decide" role="group" aria-label="Human decision">
-                    <button class="approve" data-testid="approve" on:click=move |_| cb.run(Some(Decision::Approve))>
+                    <button class="approve" data-testid="approve" on:click=move |_| decide(Some(Decision::Approve))>
                         {yes}
                     </button>
-                    <button class="deny" data-testid="deny" on:click=move |_| cb.run(Some(Decision::Deny))>
+                    <button class="deny" data-testid="deny" on:click=move |_| decide(Some(Decision::Deny))>
                         {no}
                     </button>
                 </div>
@@ -201,7 +229,7 @@ pub fn Card(
         } else {
             view! {
                 <div class="decide">
-                    <button data-testid="ask-again" on:click=move |_| cb.run(None)>"↺ Ask again"</button>
+                    <button data-testid="ask-again" on:click=move |_| decide(None)>"↺ Ask again"</button>
                 </div>
             }
             .into_any()
@@ -210,6 +238,7 @@ pub fn Card(
 
     view! {
         <article
+            node_ref=article
             class=move || format!("card {}", tone_class(tone()))
             data-testid=format!("card-{letter}")
             aria-labelledby=heading_id.clone()
@@ -332,10 +361,10 @@ pub fn Card(
                     }>"Export trace"</button>
                 })}
                 <span class="copy-status" role="status">
-                    {move || copy_status.get().map(|s| match s { Ok(m) | Err(m) => m })}
+                    {move || current_status().map(|s| match s { Ok(m) | Err(m) => m })}
                 </span>
             </div>
-            {move || matches!(copy_status.get(), Some(Err(_))).then(|| view! {
+            {move || matches!(current_status(), Some(Err(_))).then(|| view! {
                 <textarea class="transcript" readonly rows="8" aria-label="Transcript">{transcript}</textarea>
             })}
             <details class="log">

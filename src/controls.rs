@@ -7,6 +7,10 @@ use leptos::prelude::*;
 use reliability_core::retry::Jitter;
 use reliability_core::scenario::{Knob, Place, ScenarioId, Settings, Unit, KNOBS};
 
+/// Bumped by the reset button, so every control forgets the input it refused before.
+#[derive(Clone, Copy)]
+pub struct ResetCount(pub RwSignal<u64>);
+
 /// Writes `raw` (as the control produced it) into the settings, or says why not.
 fn apply(settings: RwSignal<Settings>, knob: &'static Knob, raw: &str) -> Result<(), String> {
     let value = match knob.unit {
@@ -33,10 +37,22 @@ pub fn KnobControl(
     let id = format!("knob-{}", knob.name);
     let help_id = format!("{id}-help");
     let value = move || settings.with(|s| s.get(knob.name).unwrap_or(knob.min));
-    let error = RwSignal::new(None::<String>);
+    // The refused input, with the reset count it was refused under: a reset hides it.
+    let resets = use_context::<ResetCount>().map(|r| r.0);
+    let reset_count = move || resets.map(|r| r.get()).unwrap_or(0);
+    let error = RwSignal::new(None::<(u64, String)>);
     let commit = move |raw: String| match apply(settings, knob, &raw) {
         Ok(()) => error.set(None),
-        Err(why) => error.set(Some(format!("{raw:?} ignored: {} {why}", knob.label))),
+        Err(why) => error.set(Some((
+            reset_count(),
+            format!("{raw:?} ignored: {} {why}", knob.label),
+        ))),
+    };
+    let shown_error = move || {
+        error
+            .get()
+            .filter(|(at, _)| *at == reset_count())
+            .map(|(_, message)| message)
     };
     let toggled = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
@@ -105,13 +121,13 @@ pub fn KnobControl(
     };
     view! {
         <div class="knob">
-            <label for=id.clone()>
-                <span class="name">{knob.label}</span>
-                <output for=id.clone() class="value">{move || knob.show(value())}</output>
-            </label>
+            <div class="knob-head">
+                <label for=id.clone()>{knob.label}</label>
+                <output for=id.clone() class="value" aria-hidden="true">{move || knob.show(value())}</output>
+            </div>
             {input}
             <small id=help_id class="help">{knob.help}</small>
-            <small class="knob-error" role="alert">{move || error.get()}</small>
+            <small class="knob-error" role="alert">{shown_error}</small>
         </div>
     }
 }
@@ -166,7 +182,7 @@ pub fn ControlPanel(
                 <div class="knobs">
                     {placed(Place::Advanced)}
                     <div class="knob">
-                        <label for="knob-jitter"><span class="name">"Jitter"</span></label>
+                        <div class="knob-head"><label for="knob-jitter">"Jitter"</label></div>
                         <select
                             id="knob-jitter"
                             data-testid="knob-jitter"

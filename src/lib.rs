@@ -9,6 +9,7 @@ mod card;
 mod controls;
 mod importer;
 mod observe_panel;
+mod stats_panel;
 mod timeline_svg;
 
 pub use card::Card;
@@ -104,7 +105,12 @@ pub fn App() -> impl IntoView {
         settings.track();
         browser::href()
     });
-    let on_reset = Callback::new(move |_| notices.set(Vec::new()));
+    let resets = RwSignal::new(0u64);
+    provide_context(controls::ResetCount(resets));
+    let on_reset = Callback::new(move |_| {
+        notices.set(Vec::new());
+        resets.update(|r| *r += 1);
+    });
     let toggle_kill = move |_| {
         let on = !settings.with_untracked(|s| s.kill);
         // A card caught mid-replay stops where it was, not back at the start.
@@ -168,6 +174,7 @@ pub fn App() -> impl IntoView {
             <h2 class="section-title">"The failure-first toolbox"</h2>
             <section class="cards" aria-label="The toolbox: scenarios G to N">{toolbox}</section>
             <ObservabilityPanel runs=all_runs seed=seed />
+            <stats_panel::StatsPanel settings=settings />
             <importer::Importer />
         </main>
         <footer class="foot">

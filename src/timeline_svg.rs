@@ -9,7 +9,7 @@ const LEFT: f64 = 50.0;
 const RIGHT: f64 = 14.0;
 const TOP: f64 = 6.0;
 const LANE: f64 = 24.0;
-const AXIS: f64 = 22.0;
+const AXIS: f64 = 26.0;
 
 /// The CSS class of a kind (colour plus pattern).
 pub fn kind_class(k: Kind) -> &'static str {
@@ -113,7 +113,7 @@ pub fn TimelineSvg(
                 view! {
                     <g class="lane">
                         <rect class="lane-bg" x=LEFT y=y width=WIDTH - LEFT - RIGHT height=LANE - 4.0></rect>
-                        <text class="lane-label" x=LEFT - 6.0 y=y + 14.0 text-anchor="end">{l.label()}</text>
+                        <text class="lane-label" x=LEFT - 6.0 y=y + 15.0 text-anchor="end">{l.label()}</text>
                     </g>
                 }
             })
@@ -165,7 +165,7 @@ pub fn TimelineSvg(
                 view! {
                     <g class="tick">
                         <line x1=tx x2=tx y1=axis_y y2=axis_y + 4.0></line>
-                        <text x=tx y=axis_y + 15.0 text-anchor="middle">{label.clone()}</text>
+                        <text x=tx y=axis_y + 18.0 text-anchor="middle">{label.clone()}</text>
                     </g>
                 }
             })

@@ -142,7 +142,7 @@ impl Behaviour {
 
 /// Why a run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "cap", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Stop {
     /// The model answered.
     Answered,

@@ -31,7 +31,11 @@ pub struct LayerCost {
 
 /// The worst case of `layers` (innermost first) when every call takes `timeout` and fails;
 /// a `retry_after` hint makes each wait at least that long.
-pub fn worst_case(layers: &[Layer], timeout: Micros, retry_after: Option<Micros>) -> Vec<LayerCost> {
+pub fn worst_case(
+    layers: &[Layer],
+    timeout: Micros,
+    retry_after: Option<Micros>,
+) -> Vec<LayerCost> {
     let mut calls = 1u64;
     let mut wall = timeout;
     let mut out = Vec::with_capacity(layers.len());
@@ -71,7 +75,10 @@ mod tests {
     fn three_layers_of_three_make_27_calls() {
         let layers = [layer("SDK", 3), layer("framework", 3), layer("tool", 3)];
         let cost = worst_case(&layers, SEC, None);
-        assert_eq!(cost.iter().map(|c| c.calls).collect::<Vec<_>>(), vec![3, 9, 27]);
+        assert_eq!(
+            cost.iter().map(|c| c.calls).collect::<Vec<_>>(),
+            vec![3, 9, 27]
+        );
         // SDK: 3 x 1s + 0.5 + 1.0 = 4.5s; framework: 3 x 4.5 + 1.5 = 15s; tool: 3 x 15 + 1.5.
         assert_eq!(cost[0].wall, 4_500 * MS);
         assert_eq!(cost[1].wall, 15 * SEC);

@@ -10,7 +10,7 @@ use std::fmt;
 
 /// The kind of a failed call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "status", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// An HTTP status from the service (429, 500, 503, 400, 401, ...).
     Http(u16),

@@ -244,11 +244,24 @@ mod tests {
             for clients in [20, 50] {
                 let expo = get(Strategy::Exponential, clients);
                 let full = get(Strategy::FullJitter, clients);
-                for jittered in [Strategy::FullJitter, Strategy::EqualJitter, Strategy::Decorrelated] {
+                for jittered in [
+                    Strategy::FullJitter,
+                    Strategy::EqualJitter,
+                    Strategy::Decorrelated,
+                ] {
                     let j = get(jittered, clients);
-                    assert!(expo.calls > j.calls, "seed {seed}, {clients}: exponential does more work than {jittered:?}");
-                    assert!(expo.completion > j.completion, "seed {seed}, {clients}: exponential takes longer than {jittered:?}");
-                    assert!(full.calls <= j.calls, "seed {seed}, {clients}: full jitter does the least work ({jittered:?})");
+                    assert!(
+                        expo.calls > j.calls,
+                        "seed {seed}, {clients}: exponential does more work than {jittered:?}"
+                    );
+                    assert!(
+                        expo.completion > j.completion,
+                        "seed {seed}, {clients}: exponential takes longer than {jittered:?}"
+                    );
+                    assert!(
+                        full.calls <= j.calls,
+                        "seed {seed}, {clients}: full jitter does the least work ({jittered:?})"
+                    );
                 }
             }
         }

@@ -37,7 +37,7 @@ pub enum Behaviour {
 
 /// How the model's calls fail.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Faults {
     /// Never.
     #[default]
@@ -72,7 +72,7 @@ pub enum Faults {
 
 /// How long calls take.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Latency {
     /// Always the same.
     Fixed {
@@ -159,7 +159,7 @@ impl ModelSpec {
 
 /// What the model last saw from a tool.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Observation {
     /// Nothing yet.
     #[default]
@@ -174,7 +174,7 @@ pub enum Observation {
 
 /// The model's reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Reply {
     /// A final answer.
     Answer {

@@ -585,6 +585,16 @@ fn fmt_number(v: f64) -> String {
     s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
+fn shorten(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
 fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -757,6 +767,13 @@ impl Settings {
             let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
             let name = decode(raw_name);
             let value = decode(raw_value);
+            // Tracking tags that link shorteners and mail tools add are not settings.
+            if name.starts_with("utm_") || matches!(name.as_str(), "fbclid" | "gclid" | "ref") {
+                continue;
+            }
+            // Echo at most 40 characters of a value or name back to the user.
+            let value = shorten(&value);
+            let name = shorten(&name);
             let mut ignore = |message: String| {
                 notices.push(Notice {
                     name: name.clone(),
@@ -764,7 +781,9 @@ impl Settings {
                 })
             };
             if seen.contains(&name) {
-                ignore(format!("`{name}` appears twice; the first value is used"));
+                ignore(format!(
+                    "`{name}` appears more than once; only its first value was read"
+                ));
                 continue;
             }
             seen.push(name.clone());

@@ -34,7 +34,12 @@ pub enum Workload {
 
 impl Workload {
     /// All, in page order.
-    pub const ALL: [Workload; 4] = [Workload::Answer, Workload::Solve, Workload::Risky, Workload::Loop];
+    pub const ALL: [Workload; 4] = [
+        Workload::Answer,
+        Workload::Solve,
+        Workload::Risky,
+        Workload::Loop,
+    ];
 
     /// The name in links.
     pub const fn name(self) -> &'static str {
@@ -116,7 +121,12 @@ pub enum Variant {
 
 impl Variant {
     /// All, in page order.
-    pub const ALL: [Variant; 4] = [Variant::MoreAttempts, Variant::FullJitter, Variant::Breaker, Variant::NoRetry];
+    pub const ALL: [Variant; 4] = [
+        Variant::MoreAttempts,
+        Variant::FullJitter,
+        Variant::Breaker,
+        Variant::NoRetry,
+    ];
 
     /// The name in links.
     pub const fn name(self) -> &'static str {
@@ -131,7 +141,11 @@ impl Variant {
     /// What policy B is, in words, given policy A's settings.
     pub fn describe(self, s: &Settings) -> String {
         match self {
-            Variant::MoreAttempts => format!("{} attempts instead of {}", (s.attempts + 2).min(20), s.attempts),
+            Variant::MoreAttempts => format!(
+                "{} attempts instead of {}",
+                (s.attempts + 2).min(20),
+                s.attempts
+            ),
             Variant::FullJitter => "full jitter".to_string(),
             Variant::Breaker => format!(
                 "a shared circuit breaker (opens after {} failures)",

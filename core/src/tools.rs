@@ -17,7 +17,7 @@ use std::fmt;
 
 /// A loosely typed argument, as a model produces it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(rename_all = "snake_case")]
 pub enum Arg {
     /// A whole number.
     Int(i64),
@@ -100,7 +100,7 @@ impl ToolKind {
 
 /// A validated tool call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "tool", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ToolCall {
     /// `multiply(a, b)`.
     Multiply {
@@ -322,7 +322,7 @@ pub fn validate(raw: &RawCall) -> Result<ToolCall, CallError> {
 
 /// What a tool returned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(rename_all = "snake_case")]
 pub enum ToolOutput {
     /// A number (multiply).
     Number(i64),

@@ -15,7 +15,7 @@ use std::fmt;
 
 /// What a call was made to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     /// A model, by name.
     Model(Cow<'static, str>),
@@ -58,7 +58,7 @@ pub enum GateEvent {
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A step began.
     Step,
@@ -191,7 +191,6 @@ pub struct Event {
     /// The agent step it belongs to (0 before the first step).
     pub step: u32,
     /// What happened.
-    #[serde(flatten)]
     pub kind: EventKind,
 }
 

@@ -107,21 +107,27 @@ pub fn import(text: &str) -> Result<TraceFile, ImportError> {
     if text.trim().is_empty() {
         return Err(ImportError::Empty);
     }
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        if e.is_eof() {
-            ImportError::Truncated
-        } else {
+    // First only the header, so that a foreign or future file is named as such rather than
+    // reported as damaged.
+    #[derive(Deserialize)]
+    struct Header {
+        #[serde(default)]
+        format: Option<String>,
+        #[serde(default)]
+        version: Option<u64>,
+    }
+    let header: Header = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Eof => ImportError::Truncated,
+        serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
             ImportError::NotJson {
                 detail: e.to_string(),
             }
         }
+        serde_json::error::Category::Data => ImportError::Foreign {
+            detail: format!("its top level is not a trace file's ({e})"),
+        },
     })?;
-    let Some(obj) = value.as_object() else {
-        return Err(ImportError::Foreign {
-            detail: "the top level is not an object".into(),
-        });
-    };
-    match obj.get("format").and_then(|f| f.as_str()) {
+    match header.format.as_deref() {
         Some(FORMAT) => {}
         Some(other) => {
             return Err(ImportError::Foreign {
@@ -134,7 +140,7 @@ pub fn import(text: &str) -> Result<TraceFile, ImportError> {
             })
         }
     }
-    match obj.get("version").and_then(|v| v.as_u64()) {
+    match header.version {
         Some(v) if v == u64::from(VERSION) => {}
         Some(v) if v > u64::from(VERSION) => return Err(ImportError::FutureVersion { version: v }),
         Some(v) => {
@@ -144,11 +150,11 @@ pub fn import(text: &str) -> Result<TraceFile, ImportError> {
         }
         None => {
             return Err(ImportError::Invalid {
-                detail: "\"version\" is missing or not a whole number".into(),
+                detail: "\"version\" is missing".into(),
             })
         }
     }
-    serde_json::from_value(value).map_err(|e| ImportError::Invalid {
+    serde_json::from_str(text).map_err(|e| ImportError::Invalid {
         detail: e.to_string(),
     })
 }

@@ -50,7 +50,10 @@ fn more_attempts_never_lose_a_request_on_the_same_fault_schedule() {
     let b = summarize(&exp, &Policy::variant(&s, Variant::MoreAttempts));
     // 1 - 0.4^3 = 0.936 against 1 - 0.4^5 = 0.98976, on the very same faults.
     assert!(b.success_rate > a.success_rate + 0.04);
-    assert!(b.calls_per_request > a.calls_per_request, "more attempts cost more calls");
+    assert!(
+        b.calls_per_request > a.calls_per_request,
+        "more attempts cost more calls"
+    );
     let none = summarize(&exp, &Policy::variant(&s, Variant::NoRetry));
     assert!((none.success_rate - 0.6).abs() < 0.015);
     assert!((none.calls_per_request - 1.0).abs() < 1e-9);

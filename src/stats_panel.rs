@@ -1,0 +1,452 @@
+//! What-if statistics, policy A/B, the thundering herd and retry amplification.
+//!
+//! Thousands of runs per slider move are computed in chunks between frames: a new move bumps a
+//! generation counter, which cancels the stale computation at its next chunk.
+
+use crate::browser;
+use crate::controls::KnobControl;
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use reliability_core::amplify::{layers, worst_case};
+use reliability_core::herd::{simulate, Point, Strategy};
+use reliability_core::scenario::{Place, Settings, KNOBS};
+use reliability_core::stats::{
+    experiment, variant, Accumulator, Experiment, Histogram, Policy, Summary,
+};
+use reliability_core::time::{Micros, Secs};
+
+/// Runs per chunk: small enough that a chunk is a few milliseconds in the browser.
+const CHUNK: u32 = 500;
+/// Give the browser a turn after this much work (milliseconds): well under the 50 ms that
+/// makes a "long task", so input and painting never wait long.
+const SLICE_MS: f64 = 25.0;
+
+fn knobs_at(place: Place, settings: RwSignal<Settings>) -> impl IntoView {
+    KNOBS
+        .iter()
+        .filter(move |k| k.place == place)
+        .map(move |k| view! { <KnobControl knob=k settings=settings /> })
+        .collect_view()
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// One row of the A/B table: the metric, both values as text, and which side is better.
+fn row(
+    name: &'static str,
+    a: f64,
+    b: f64,
+    show: fn(f64) -> String,
+    higher_is_better: bool,
+) -> impl IntoView {
+    let diff = b - a;
+    let (class, word) = if diff.abs() < 1e-9 {
+        ("same", "same")
+    } else if (diff > 0.0) == higher_is_better {
+        ("better", "▲ B better")
+    } else {
+        ("worse", "▼ B worse")
+    };
+    view! {
+        <tr class=class>
+            <th scope="row">{name}</th>
+            <td>{show(a)}</td>
+            <td>{show(b)}</td>
+            <td class="delta">{word}</td>
+        </tr>
+    }
+}
+
+fn secs(x: f64) -> String {
+    Secs(x as Micros).to_string()
+}
+
+/// Seconds with two or three significant digits, for axes and tables of simulated times.
+fn short_secs(us: f64) -> String {
+    let s = us / 1e6;
+    if s >= 10.0 {
+        format!("{s:.0}s")
+    } else if s >= 1.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{s:.2}s")
+    }
+}
+
+fn num(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+fn tokens(x: f64) -> String {
+    format!("{x:.0}")
+}
+
+fn usd(x: f64) -> String {
+    format!("${:.5}", x / 1e6)
+}
+
+/// A histogram as SVG bars.
+fn histogram_svg(title: String, h: &Histogram, label_max: String) -> impl IntoView {
+    let (w, ht, pad) = (300.0, 90.0, 16.0);
+    let peak = h.bins.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let bw = w / h.bins.len().max(1) as f64;
+    let bars = h
+        .bins
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let bh = (*c as f64 / peak) * (ht - pad);
+            view! {
+                <rect class="hbar" x=i as f64 * bw + 1.0 y=ht - pad - bh width=(bw - 2.0).max(1.0) height=bh>
+                    <title>{format!("{c} requests")}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="hist">
+            <svg viewBox=format!("0 0 {w} {ht}") role="img" aria-label=title.clone()>
+                {bars}
+                <line class="axis" x1="0" x2=w y1=ht - pad y2=ht - pad></line>
+                <text x="0" y=ht - 3.0>"0"</text>
+                <text x=w y=ht - 3.0 text-anchor="end">{label_max}</text>
+            </svg>
+            <figcaption>{title}</figcaption>
+        </figure>
+    }
+}
+
+/// The calls-per-request histogram as a [`Histogram`] over 0..=max calls.
+fn calls_histogram(s: &Summary) -> Histogram {
+    Histogram {
+        max: s.calls_hist.len().saturating_sub(1) as Micros,
+        bins: s.calls_hist.clone(),
+    }
+}
+
+/// The statistics panel with policy A/B.
+#[component]
+pub fn StatsPanel(
+    /// The lab's settings.
+    settings: RwSignal<Settings>,
+) -> impl IntoView {
+    // Only what the statistics depend on: other knobs do not restart the computation.
+    let job = Memo::new(move |_| {
+        settings.with(|s| {
+            let v = variant(s);
+            (
+                experiment(s),
+                Policy::current(s),
+                Policy::variant(s, v),
+                v.describe(s),
+            )
+        })
+    });
+    let result = RwSignal::new(None::<(Summary, Summary, f64)>);
+    let progress = RwSignal::new(None::<f64>);
+    let generation = StoredValue::new(0u64);
+
+    // Schedules the computation in the browser's event loop (the world outside the graph).
+    Effect::new(move |_| {
+        let (exp, a, b, _) = job.get();
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        spawn_local(compute(exp, a, b, mine, generation, progress, result));
+    });
+
+    let b_name = move || job.with(|j| j.3.clone());
+    view! {
+        <section class="stats" aria-labelledby="stats-title" data-testid="stats">
+            <h2 id="stats-title">"What-if statistics: thousands of seeded runs"</h2>
+            <p class="help">
+                "Each request is an agent run with independent random faults; request i uses seed + i, "
+                "so policy A (the knobs above) and policy B see the very same faults."
+            </p>
+            <div class="knobs">{knobs_at(Place::Stats, settings)}</div>
+            <p class="progress" role="status" data-testid="stats-progress">
+                {move || progress.get().map(|p| format!("Computing… {:.0}%", p * 100.0))}
+            </p>
+            {move || result.get().map(|(a, b, ms)| view! {
+                <p class="help" data-testid="stats-timing" data-ms=format!("{ms:.1}")>
+                    {format!("{} + {} runs in {:.1} ms.", a.runs, b.runs, ms)}
+                </p>
+                <div class="table-scroll">
+                    <table class="ab" data-testid="ab-table">
+                        <thead><tr>
+                            <th scope="col">"per request"</th>
+                            <th scope="col">"A: current"</th>
+                            <th scope="col">{format!("B: {}", b_name())}</th>
+                            <th scope="col">"B vs A"</th>
+                        </tr></thead>
+                        <tbody>
+                            {row("success rate", a.success_rate, b.success_rate, pct, true)}
+                            {row("degraded rate", a.degraded_rate, b.degraded_rate, pct, false)}
+                            {row("blocked rate", a.blocked_rate, b.blocked_rate, pct, false)}
+                            {row("p50 latency", a.p50 as f64, b.p50 as f64, secs, false)}
+                            {row("p95 latency", a.p95 as f64, b.p95 as f64, secs, false)}
+                            {row("p99 latency", a.p99 as f64, b.p99 as f64, secs, false)}
+                            {row("model calls (amplification)", a.calls_per_request, b.calls_per_request, num, false)}
+                            {row("tokens", a.tokens_per_request, b.tokens_per_request, tokens, false)}
+                            {row("cost", a.cost_per_request, b.cost_per_request, usd, false)}
+                        </tbody>
+                    </table>
+                </div>
+                <div class="hists">
+                    {histogram_svg("A: latency".into(), &a.latency_hist, Secs(a.latency_hist.max).to_string())}
+                    {histogram_svg("B: latency".into(), &b.latency_hist, Secs(b.latency_hist.max).to_string())}
+                    {histogram_svg("A: model calls per request".into(), &calls_histogram(&a), format!("{} calls", a.calls_hist.len().saturating_sub(1)))}
+                    {histogram_svg("B: model calls per request".into(), &calls_histogram(&b), format!("{} calls", b.calls_hist.len().saturating_sub(1)))}
+                </div>
+            })}
+        </section>
+        <HerdPlot settings=settings />
+        <Amplification settings=settings />
+    }
+}
+
+async fn compute(
+    exp: Experiment,
+    a: Policy,
+    b: Policy,
+    mine: u64,
+    generation: StoredValue<u64>,
+    progress: RwSignal<Option<f64>>,
+    result: RwSignal<Option<(Summary, Summary, f64)>>,
+) {
+    let started = browser::now_ms();
+    let mut slice = started;
+    let (mut acc_a, mut acc_b) = (Accumulator::default(), Accumulator::default());
+    let mut from = 0;
+    while from < exp.runs {
+        let to = (from + CHUNK).min(exp.runs);
+        acc_a.run(&exp, &a, from, to);
+        acc_b.run(&exp, &b, from, to);
+        from = to;
+        if browser::now_ms() - slice > SLICE_MS && from < exp.runs {
+            // Show progress only once the work has outlasted a frame.
+            progress.try_set(Some(from as f64 / exp.runs as f64));
+            TimeoutFuture::new(0).await;
+            slice = browser::now_ms();
+            if generation.try_get_value() != Some(mine) {
+                return;
+            }
+        }
+    }
+    if generation.try_get_value() != Some(mine) {
+        return;
+    }
+    let ms = browser::now_ms() - started;
+    progress.try_set(None);
+    result.try_set(Some((acc_a.summary(), acc_b.summary(), ms)));
+}
+
+/// The thundering herd: calls and completion time per strategy, as clients grow.
+#[component]
+fn HerdPlot(
+    /// The lab's settings.
+    settings: RwSignal<Settings>,
+) -> impl IntoView {
+    let job = Memo::new(move |_| settings.with(|s| (s.herd_clients, s.seed)));
+    let points = RwSignal::new(Vec::<Point>::new());
+    let busy = RwSignal::new(false);
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let (max_clients, seed) = job.get();
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        busy.set(true);
+        spawn_local(async move {
+            let counts: Vec<u32> = (1..=max_clients / 10).map(|i| i * 10).collect();
+            let mut out = Vec::new();
+            for strategy in Strategy::ALL {
+                for &clients in &counts {
+                    let (mut calls, mut completion) = (0.0, 0.0);
+                    const SEEDS: u32 = 10;
+                    for s in 0..SEEDS {
+                        let r = simulate(strategy, clients, seed.wrapping_add(s as u64));
+                        calls += r.calls as f64;
+                        completion += r.completion as f64;
+                    }
+                    out.push(Point {
+                        strategy,
+                        clients,
+                        calls: calls / SEEDS as f64,
+                        completion: completion / SEEDS as f64,
+                    });
+                    TimeoutFuture::new(0).await;
+                    if generation.try_get_value() != Some(mine) {
+                        return;
+                    }
+                }
+            }
+            points.try_set(out);
+            busy.try_set(false);
+        });
+    });
+    view! {
+        <section class="herd" aria-labelledby="herd-title" data-testid="herd">
+            <h2 id="herd-title">"The thundering herd: many clients, one contended row"</h2>
+            <p class="help">
+                "Each client wants one optimistic write to the same row, all at once; a write fails if "
+                "another landed since its read, and the client backs off. After Marc Brooker's experiment "
+                "(\"Exponential Backoff And Jitter\", AWS Architecture Blog): exponential backoff without "
+                "jitter keeps clients in lockstep and is the clear loser; full jitter does the least work."
+            </p>
+            <div class="knobs">{knobs_at(Place::Herd, settings)}</div>
+            <p class="progress" role="status">{move || busy.get().then_some("Simulating…")}</p>
+            <div class="plots">
+                {move || line_chart("Writes attempted (work)", &points.get(), |p| p.calls, false, |v| format!("{v:.0}"))}
+                {move || line_chart("Time until the last client is done", &points.get(), |p| p.completion, true, short_secs)}
+            </div>
+            <div class="table-scroll">
+                <table data-testid="herd-table">
+                    <thead><tr><th scope="col">"strategy"</th><th scope="col">"writes at the most clients"</th><th scope="col">"time"</th></tr></thead>
+                    <tbody>
+                        {move || {
+                            let pts = points.get();
+                            let top = pts.iter().map(|p| p.clients).max().unwrap_or(0);
+                            Strategy::ALL.iter().filter_map(|s| pts.iter().find(|p| p.strategy == *s && p.clients == top).map(|p| view! {
+                                <tr><th scope="row">{s.label()}</th><td>{format!("{:.0}", p.calls)}</td><td>{short_secs(p.completion)}</td></tr>
+                            })).collect_view()
+                        }}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+fn dash(s: Strategy) -> &'static str {
+    match s {
+        Strategy::NoBackoff => "2 3",
+        Strategy::Exponential => "",
+        Strategy::FullJitter => "8 3",
+        Strategy::EqualJitter => "1 2",
+        Strategy::Decorrelated => "6 2 1 2",
+    }
+}
+
+fn marker(s: Strategy) -> &'static str {
+    match s {
+        Strategy::NoBackoff => "○",
+        Strategy::Exponential => "■",
+        Strategy::FullJitter => "▲",
+        Strategy::EqualJitter => "◆",
+        Strategy::Decorrelated => "●",
+    }
+}
+
+fn line_chart(
+    title: &'static str,
+    points: &[Point],
+    value: fn(&Point) -> f64,
+    log: bool,
+    fmt: fn(f64) -> String,
+) -> impl IntoView {
+    let (w, h, left, bottom, top) = (420.0, 230.0, 52.0, 26.0, 10.0);
+    let max_x = points.iter().map(|p| p.clients).max().unwrap_or(10).max(10) as f64;
+    let vals: Vec<f64> = points.iter().map(value).filter(|v| *v > 0.0).collect();
+    let max_y = vals.iter().copied().fold(1.0, f64::max);
+    let min_y = vals.iter().copied().fold(max_y, f64::min).max(1.0);
+    let y = move |v: f64| {
+        let frac = if log {
+            (v.max(min_y).ln() - min_y.ln()) / (max_y.ln() - min_y.ln()).max(1e-9)
+        } else {
+            v / max_y
+        };
+        top + (1.0 - frac) * (h - bottom - top)
+    };
+    let x = move |c: u32| left + (c as f64 / max_x) * (w - left - 10.0);
+    let lines = Strategy::ALL
+        .iter()
+        .map(|s| {
+            let pts: Vec<&Point> = points.iter().filter(|p| p.strategy == *s).collect();
+            let path = pts
+                .iter()
+                .map(|p| format!("{:.1},{:.1}", x(p.clients), y(value(p))))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let marks = pts
+                .iter()
+                .map(|p| {
+                    view! {
+                        <text class="marker" x=x(p.clients) y=y(value(p)) + 4.0 text-anchor="middle">
+                            {marker(*s)}
+                            <title>{format!("{}: {} at {} clients", s.label(), fmt(value(p)), p.clients)}</title>
+                        </text>
+                    }
+                })
+                .collect_view();
+            view! {
+                <g class=format!("series s-{}", s.label().replace(' ', "-"))>
+                    <polyline points=path fill="none" stroke-dasharray=dash(*s)></polyline>
+                    {marks}
+                </g>
+            }
+        })
+        .collect_view();
+    let axis_y = h - bottom;
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=title>
+                <line class="axis" x1=left x2=w - 10.0 y1=axis_y y2=axis_y></line>
+                <line class="axis" x1=left x2=left y1=top y2=axis_y></line>
+                <text x=left - 4.0 y=top + 10.0 text-anchor="end">{fmt(max_y)}</text>
+                <text x=left - 4.0 y=axis_y text-anchor="end">{if log { fmt(min_y) } else { "0".to_string() }}</text>
+                <text x=w - 10.0 y=h - 6.0 text-anchor="end">{format!("{max_x:.0} clients")}</text>
+                <text x=left y=h - 6.0>"0"</text>
+                {lines}
+            </svg>
+            <figcaption>
+                {title}{if log { " (log scale)" } else { "" }}
+                <ul class="chart-legend">
+                    {Strategy::ALL.iter().map(|s| view! {
+                        <li class=format!("s-{}", s.label().replace(' ', "-"))>{format!("{} {}", marker(*s), s.label())}</li>
+                    }).collect_view()}
+                </ul>
+            </figcaption>
+        </figure>
+    }
+}
+
+/// Nested retry layers multiply: the worst case, layer by layer.
+#[component]
+fn Amplification(
+    /// The lab's settings.
+    settings: RwSignal<Settings>,
+) -> impl IntoView {
+    let costs = Memo::new(move |_| {
+        settings.with(|s| {
+            let ra = (s.amp_retry_after > 0).then_some(s.amp_retry_after);
+            worst_case(&layers(s), s.timeout, ra)
+        })
+    });
+    view! {
+        <section class="amplify" aria-labelledby="amp-title" data-testid="amplify">
+            <h2 id="amp-title">"Retry amplification: layers multiply"</h2>
+            <p class="help">
+                "Worst case: the service is down, every call runs to the timeout (the lab's timeout "
+                "knob), and each layer retries with the lab's base delay, doubling."
+            </p>
+            <div class="knobs">{knobs_at(Place::Amplify, settings)}</div>
+            <table data-testid="amp-table">
+                <thead><tr><th scope="col">"layer"</th><th scope="col">"calls to the service"</th><th scope="col">"wall time"</th></tr></thead>
+                <tbody>
+                    {move || costs.get().into_iter().map(|c| view! {
+                        <tr><th scope="row">{c.name}</th><td>{c.calls}</td><td>{Secs(c.wall).to_string()}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p class="verdict" data-testid="amp-verdict">
+                {move || costs.with(|c| c.last().map(|last| format!(
+                    "One user request can cause {} calls to a service that is down and keep the user waiting {}.",
+                    last.calls,
+                    Secs(last.wall)
+                )))}
+            </p>
+        </section>
+    }
+}
