@@ -58,6 +58,23 @@ pub fn worst_case(
     out
 }
 
+/// The three layers the page's settings describe, innermost first; each backs off from the
+/// lab's base delay, and every call times out at the lab's timeout.
+pub fn layers(s: &crate::scenario::Settings) -> Vec<Layer> {
+    [
+        ("SDK", s.amp_sdk),
+        ("agent framework", s.amp_framework),
+        ("tool wrapper", s.amp_tool),
+    ]
+    .into_iter()
+    .map(|(name, attempts)| Layer {
+        name: name.to_string(),
+        attempts,
+        base: s.base_delay,
+    })
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,21 +107,4 @@ mod tests {
         let cost = worst_case(&[layer("SDK", 3)], SEC, Some(5 * SEC));
         assert_eq!(cost[0].wall, 13 * SEC);
     }
-}
-
-/// The three layers the page's settings describe, innermost first; each backs off from the
-/// lab's base delay, and every call times out at the lab's timeout.
-pub fn layers(s: &crate::scenario::Settings) -> Vec<Layer> {
-    [
-        ("SDK", s.amp_sdk),
-        ("agent framework", s.amp_framework),
-        ("tool wrapper", s.amp_tool),
-    ]
-    .into_iter()
-    .map(|(name, attempts)| Layer {
-        name: name.to_string(),
-        attempts,
-        base: s.base_delay,
-    })
-    .collect()
 }

@@ -369,6 +369,31 @@ pub fn summarize(exp: &Experiment, policy: &Policy) -> Summary {
     acc.summary()
 }
 
+/// The experiment the page's settings describe.
+pub fn experiment(s: &Settings) -> Experiment {
+    Experiment {
+        workload: Workload::ALL
+            .get(s.stats_workload as usize)
+            .copied()
+            .unwrap_or_default(),
+        failure_rate: s.stats_rate.clamp(0.0, 1.0),
+        latency: LatencyDist::ALL
+            .get(s.stats_latency as usize)
+            .copied()
+            .unwrap_or_default(),
+        runs: s.stats_runs.clamp(1, 1_000_000),
+        seed: s.seed,
+    }
+}
+
+/// Policy B's change, from the settings.
+pub fn variant(s: &Settings) -> Variant {
+    Variant::ALL
+        .get(s.ab_variant as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,29 +428,4 @@ mod tests {
         assert_eq!(sum.calls_per_request, 1.0);
         assert_eq!(sum.p99, 20 * MS);
     }
-}
-
-/// The experiment the page's settings describe.
-pub fn experiment(s: &Settings) -> Experiment {
-    Experiment {
-        workload: Workload::ALL
-            .get(s.stats_workload as usize)
-            .copied()
-            .unwrap_or_default(),
-        failure_rate: s.stats_rate.clamp(0.0, 1.0),
-        latency: LatencyDist::ALL
-            .get(s.stats_latency as usize)
-            .copied()
-            .unwrap_or_default(),
-        runs: s.stats_runs.clamp(1, 1_000_000),
-        seed: s.seed,
-    }
-}
-
-/// Policy B's change, from the settings.
-pub fn variant(s: &Settings) -> Variant {
-    Variant::ALL
-        .get(s.ab_variant as usize)
-        .copied()
-        .unwrap_or_default()
 }
