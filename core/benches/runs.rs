@@ -55,6 +55,19 @@ mod mix {
         mix(bencher, true);
     }
 
+    /// The statistics panel's default computation: 10,000 requests under policy A and the same
+    /// 10,000 under policy B (20,000 agent runs). The page times the same work in wasm.
+    #[divan::bench(sample_count = 20)]
+    fn stats_panel_default_10k_ab(bencher: Bencher) {
+        use reliability_core::stats::{experiment, summarize, variant, Policy};
+        let s = Settings::default();
+        let exp = experiment(&s);
+        let (a, b) = (Policy::current(&s), Policy::variant(&s, variant(&s)));
+        bencher
+            .counter(ItemsCount::new(2 * exp.runs as usize))
+            .bench_local(|| (summarize(&exp, &a), summarize(&exp, &b)));
+    }
+
     /// Scenario A alone (one agent run, two failures, two backoffs), trace off.
     #[divan::bench]
     fn a_retry_trace_off(bencher: Bencher) {
