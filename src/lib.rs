@@ -129,10 +129,6 @@ pub fn App() -> impl IntoView {
             })
         })
         .collect();
-    let all_runs = {
-        let runs = runs.clone();
-        Signal::derive(move || runs.iter().map(|r| r.get()).collect::<Vec<_>>())
-    };
     let seed = Signal::derive(move || settings.with(|s| s.seed));
 
     let lab = ScenarioId::LAB
@@ -173,7 +169,7 @@ pub fn App() -> impl IntoView {
             <section id="cards" class="cards" aria-label="The lab: scenarios A to F">{lab}</section>
             <h2 class="section-title">"The failure-first toolbox"</h2>
             <section class="cards" aria-label="The toolbox: scenarios G to N">{toolbox}</section>
-            <ObservabilityPanel runs=all_runs seed=seed />
+            <ObservabilityPanel runs=runs.clone() seed=seed />
             <stats_panel::StatsPanel settings=settings />
             <importer::Importer />
         </main>

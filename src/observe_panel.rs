@@ -2,7 +2,7 @@
 
 use crate::browser;
 use leptos::prelude::*;
-use reliability_core::observe::{log, metrics, to_jsonl};
+use reliability_core::observe::{log, to_jsonl, MetricsBuilder};
 use reliability_core::scenario::ScenarioRun;
 use reliability_core::time::Secs;
 
@@ -10,18 +10,51 @@ use reliability_core::time::Secs;
 #[component]
 pub fn ObservabilityPanel(
     /// Every card's run.
-    #[prop(into)]
-    runs: Signal<Vec<ScenarioRun>>,
+    runs: Vec<Memo<ScenarioRun>>,
     /// The seed, for trace ids.
     #[prop(into)]
     seed: Signal<u64>,
 ) -> impl IntoView {
-    let m = Memo::new(move |_| runs.with(|r| metrics(r.iter())));
-    let lines = Memo::new(move |_| runs.with(|r| log(r.iter(), seed.get())));
-    // The log's rows are drawn only while it is open: they are the page's longest list.
+    let runs = StoredValue::new(runs);
+    // Gathers every card's run by reference: no run is cloned.
+    let gather = move |f: &mut dyn FnMut(&ScenarioRun)| {
+        runs.with_value(|memos| {
+            for m in memos {
+                m.with(|r| f(r));
+            }
+        })
+    };
+    let m = Memo::new(move |_| {
+        let mut b = MetricsBuilder::default();
+        gather(&mut |r| b.add(r));
+        b.finish()
+    });
+    let all = move || {
+        let mut v = Vec::new();
+        gather(&mut |r| v.push(r.clone()));
+        v
+    };
+    // The log is the page's longest list: it is built and drawn only while it is open.
     let open = RwSignal::new(false);
+    let lines = Memo::new(move |_| {
+        if open.get() {
+            log(all().iter(), seed.get())
+        } else {
+            Vec::new()
+        }
+    });
+    let line_count = Memo::new(move |_| {
+        m.with(|m| {
+            m.by_target
+                .iter()
+                .map(|t| t.attempts as usize)
+                .sum::<usize>()
+        })
+    });
     let export = move |_| {
-        let text = lines.with_untracked(|l| to_jsonl(l));
+        let cards: Vec<ScenarioRun> =
+            runs.with_value(|memos| memos.iter().map(|m| m.get_untracked()).collect());
+        let text = to_jsonl(&log(cards.iter(), seed.get_untracked()));
         browser::download("agent-runs.jsonl", &text);
     };
     view! {
@@ -74,7 +107,7 @@ pub fn ObservabilityPanel(
             </div>
             <details class="log-view">
                 <summary on:click=move |_| open.update(|o| *o = !*o)>
-                    {move || format!("Structured log ({} lines)", lines.with(|l| l.len()))}
+                    {move || format!("Structured log ({} lines)", line_count.get())}
                 </summary>
                 <div class="table-scroll">
                     <table data-testid="log">
@@ -83,7 +116,7 @@ pub fn ObservabilityPanel(
                             <th scope="col">"error type"</th><th scope="col">"retries"</th><th scope="col">"duration"</th>
                         </tr></thead>
                         <tbody>
-                            {move || open.get().then(|| lines.with(|l| l.iter().map(|line| view! {
+                            {move || lines.with(|l| l.iter().map(|line| view! {
                                 <tr>
                                     <td>{line.trace_id.clone()}</td>
                                     <td>{line.step}</td>
@@ -92,7 +125,7 @@ pub fn ObservabilityPanel(
                                     <td>{line.retries}</td>
                                     <td>{Secs(line.duration_us).to_string()}</td>
                                 </tr>
-                            }).collect_view()))}
+                            }).collect_view())}
                         </tbody>
                     </table>
                 </div>

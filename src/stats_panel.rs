@@ -20,7 +20,10 @@ use reliability_core::time::{Micros, Secs};
 const CHUNK: u32 = 500;
 /// Give the browser a turn after this much work (milliseconds): well under the 50 ms that
 /// makes a "long task", so input and painting never wait long.
-const SLICE_MS: f64 = 25.0;
+const SLICE_MS: f64 = 10.0;
+/// Wait this long before starting (milliseconds): the cards repaint first, and a slider being
+/// dragged starts one computation, not one per pixel.
+const SETTLE_MS: u32 = 16;
 
 fn knobs_at(place: Place, settings: RwSignal<Settings>) -> impl IntoView {
     KNOBS
@@ -216,6 +219,10 @@ async fn compute(
     progress: RwSignal<Option<f64>>,
     result: RwSignal<Option<(Summary, Summary, f64)>>,
 ) {
+    TimeoutFuture::new(SETTLE_MS).await;
+    if generation.try_get_value() != Some(mine) {
+        return;
+    }
     let started = browser::now_ms();
     let mut slice = started;
     let (mut acc_a, mut acc_b) = (Accumulator::default(), Accumulator::default());

@@ -63,23 +63,29 @@ pub mod thresholds {
     pub const AVG_RETRIES: f64 = 1.0;
 }
 
-/// Computes the panel over `cards`.
-pub fn metrics<'a>(cards: impl IntoIterator<Item = &'a ScenarioRun>) -> Metrics {
-    let mut m = Metrics::default();
-    let mut targets: BTreeMap<String, TargetStats> = BTreeMap::new();
-    let mut errors: BTreeMap<String, u32> = BTreeMap::new();
-    let mut retries = 0u32;
-    let mut alerts = Vec::new();
-    for card in cards {
+/// Builds the panel one run at a time (so a caller need not gather every run first).
+#[derive(Clone, Debug, Default)]
+pub struct MetricsBuilder {
+    m: Metrics,
+    targets: BTreeMap<String, TargetStats>,
+    errors: BTreeMap<String, u32>,
+    retries: u32,
+    alerts: Vec<String>,
+}
+
+impl MetricsBuilder {
+    /// Counts one card's run.
+    pub fn add(&mut self, card: &ScenarioRun) {
+        let m = &mut self.m;
         m.runs += 1;
         let o = &card.run.outcome;
-        retries += o.counters.retries;
+        self.retries += o.counters.retries;
         m.fallbacks += o.counters.fallbacks;
         if o.counters.fallbacks > 0 {
             m.runs_with_fallback += 1;
         }
         if o.counters.duplicates > 0 {
-            alerts.push(format!(
+            self.alerts.push(format!(
                 "card {}: {} duplicate side effect{} (a retried write without an idempotency key)",
                 card.id.letter(),
                 o.counters.duplicates,
@@ -87,10 +93,10 @@ pub fn metrics<'a>(cards: impl IntoIterator<Item = &'a ScenarioRun>) -> Metrics 
             ));
         }
         match o.stop {
-            Stop::Escalated => {
-                alerts.push(format!("card {}: escalated to a human", card.id.letter()))
-            }
-            Stop::Cap(cap) => alerts.push(format!(
+            Stop::Escalated => self
+                .alerts
+                .push(format!("card {}: escalated to a human", card.id.letter())),
+            Stop::Cap(cap) => self.alerts.push(format!(
                 "card {}: the {} cap stopped a run",
                 card.id.letter(),
                 cap.name()
@@ -100,7 +106,7 @@ pub fn metrics<'a>(cards: impl IntoIterator<Item = &'a ScenarioRun>) -> Metrics 
         for e in &card.run.trace {
             if let EventKind::Attempt { target, error, .. } = &e.kind {
                 let name = target.to_string();
-                let t = targets.entry(name.clone()).or_insert(TargetStats {
+                let t = self.targets.entry(name.clone()).or_insert(TargetStats {
                     target: name,
                     attempts: 0,
                     errors: 0,
@@ -108,48 +114,68 @@ pub fn metrics<'a>(cards: impl IntoIterator<Item = &'a ScenarioRun>) -> Metrics 
                 t.attempts += 1;
                 if let Some(err) = error {
                     t.errors += 1;
-                    *errors.entry(err.kind.label()).or_default() += 1;
+                    *self.errors.entry(err.kind.label()).or_default() += 1;
                 }
             }
         }
     }
-    m.by_target = targets.into_values().collect();
-    m.by_target
-        .sort_by(|a, b| b.rate().total_cmp(&a.rate()).then(a.target.cmp(&b.target)));
-    m.top_errors = errors.into_iter().collect();
-    m.top_errors
-        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    m.avg_retries = if m.runs == 0 {
-        0.0
-    } else {
-        retries as f64 / m.runs as f64
-    };
-    for t in &m.by_target {
-        if t.attempts >= 2 && t.rate() > thresholds::ERROR_RATE {
-            alerts.insert(
-                0,
-                format!(
-                    "{} fails {:.0}% of its calls ({} of {})",
-                    t.target,
-                    t.rate() * 100.0,
-                    t.errors,
-                    t.attempts
-                ),
-            );
+
+    /// The panel's numbers.
+    pub fn finish(self) -> Metrics {
+        let MetricsBuilder {
+            mut m,
+            targets,
+            errors,
+            retries,
+            mut alerts,
+        } = self;
+        m.by_target = targets.into_values().collect();
+        m.by_target
+            .sort_by(|a, b| b.rate().total_cmp(&a.rate()).then(a.target.cmp(&b.target)));
+        m.top_errors = errors.into_iter().collect();
+        m.top_errors
+            .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        m.avg_retries = if m.runs == 0 {
+            0.0
+        } else {
+            retries as f64 / m.runs as f64
+        };
+        for t in &m.by_target {
+            if t.attempts >= 2 && t.rate() > thresholds::ERROR_RATE {
+                alerts.insert(
+                    0,
+                    format!(
+                        "{} fails {:.0}% of its calls ({} of {})",
+                        t.target,
+                        t.rate() * 100.0,
+                        t.errors,
+                        t.attempts
+                    ),
+                );
+            }
         }
+        if m.avg_retries > thresholds::AVG_RETRIES {
+            alerts.push(format!(
+                "{:.2} retries per run on average (over {})",
+                m.avg_retries,
+                thresholds::AVG_RETRIES
+            ));
+        }
+        m.alerts = alerts
+            .into_iter()
+            .map(|message| Alert { message })
+            .collect();
+        m
     }
-    if m.avg_retries > thresholds::AVG_RETRIES {
-        alerts.push(format!(
-            "{:.2} retries per run on average (over {})",
-            m.avg_retries,
-            thresholds::AVG_RETRIES
-        ));
+}
+
+/// Computes the panel over `cards`.
+pub fn metrics<'a>(cards: impl IntoIterator<Item = &'a ScenarioRun>) -> Metrics {
+    let mut b = MetricsBuilder::default();
+    for card in cards {
+        b.add(card);
     }
-    m.alerts = alerts
-        .into_iter()
-        .map(|message| Alert { message })
-        .collect();
-    m
+    b.finish()
 }
 
 /// One line of the structured log.
