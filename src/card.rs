@@ -71,10 +71,17 @@ pub fn Card(
     /// The card's own knobs.
     #[prop(optional)]
     children: Option<Children>,
+    /// A copy of a card elsewhere on the page (an imported trace): its ids must not clash.
+    #[prop(optional)]
+    imported: bool,
 ) -> impl IntoView {
     let id = run.with_untracked(|r| r.id);
     let letter = id.letter();
-    let heading_id = format!("card-{letter}-title");
+    let heading_id = if imported {
+        format!("imported-card-{letter}-title")
+    } else {
+        format!("card-{letter}-title")
+    };
     let timeline = Memo::new(move |_| run.with(|r| layout(&r.run)));
     let playhead = RwSignal::new(None::<Micros>);
     let replay_gen = StoredValue::new(0u64);
@@ -204,6 +211,10 @@ pub fn Card(
     };
     let decide_buttons = move || {
         let cb = on_decide?;
+        // A run the kill switch stopped takes no decisions.
+        if run.with(|r| r.run.outcome.stop == reliability_core::agent::Stop::Killed) {
+            return None;
+        }
         let decide = move |d: Option<Decision>| {
             cb.run(d);
             refocus();

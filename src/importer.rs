@@ -4,7 +4,7 @@ use crate::browser;
 use crate::card::Card;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use reliability_core::scenario::{describe, ScenarioRun};
+use reliability_core::scenario::{describe, ScenarioRun, Settings};
 use reliability_core::tracefile::{import, replay, ReplayReport};
 use wasm_bindgen::JsCast;
 
@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 /// before stays on the page.
 #[component]
 pub fn Importer() -> impl IntoView {
-    let imported = RwSignal::new(None::<(String, ScenarioRun, ReplayReport)>);
+    let imported = RwSignal::new(None::<(String, ScenarioRun, ReplayReport, Vec<String>)>);
     let error = RwSignal::new(None::<String>);
     let on_change = move |ev: leptos::ev::Event| {
         let Some(input) = ev
@@ -32,8 +32,10 @@ pub fn Importer() -> impl IntoView {
             match result {
                 Ok((name, file)) => {
                     let report = replay(&file);
-                    let card = describe(file.scenario, &file.settings(), file.run.clone());
-                    imported.try_set(Some((name, card, report)));
+                    let (settings, notices) = Settings::from_query(&file.settings);
+                    let ignored = notices.into_iter().map(|n| n.message).collect();
+                    let card = describe(file.scenario, &settings, file.run.clone());
+                    imported.try_set(Some((name, card, report, ignored)));
                     error.try_set(None);
                 }
                 Err(message) => {
@@ -60,7 +62,7 @@ pub fn Importer() -> impl IntoView {
                     <strong>"Could not import: "</strong>{e}
                 </p>
             })}
-            {move || imported.get().map(|(name, card, report)| {
+            {move || imported.get().map(|(name, card, report, ignored)| {
                 let run = Signal::derive(move || card.clone());
                 let verdict = if report.identical {
                     "this engine replays it identically: same tool calls, same order, same run".to_string()
@@ -78,7 +80,13 @@ pub fn Importer() -> impl IntoView {
                         <p class="replay-check" data-testid="replay-check">
                             <strong>{format!("{name}: ")}</strong>{verdict}
                         </p>
-                        <Card run=run link=Signal::derive(String::new) />
+                        {(!ignored.is_empty()).then(|| view! {
+                            <p class="import-error" role="status" data-testid="import-warning">
+                                "Settings in the file that this page could not use (defaults stood in): "
+                                {ignored.join("; ")}
+                            </p>
+                        })}
+                        <Card run=run link=Signal::derive(String::new) imported=true />
                     </div>
                 }
             })}

@@ -35,7 +35,7 @@ fn Notices(
         (!list.is_empty()).then(|| {
             view! {
                 <div class="notice" data-testid="notice" role="alert">
-                    <p><strong>"Some input was ignored; the page uses safe defaults instead:"</strong></p>
+                    <p><strong>"Some input could not be used, so safe defaults stand in for it:"</strong></p>
                     <ul>
                         {list.into_iter().map(|n| view! { <li>{n.message}</li> }).collect_view()}
                     </ul>

@@ -9,13 +9,15 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::amplify::{layers, worst_case};
-use reliability_core::herd::{simulate, Point, Strategy};
+use reliability_core::herd::{point, Point, Strategy};
 use reliability_core::scenario::{Place, Settings, KNOBS};
 use reliability_core::stats::{
     experiment, variant, Accumulator, Experiment, Histogram, Policy, Summary,
 };
 use reliability_core::time::{Micros, Secs};
 
+/// Seeds averaged per point of the herd plot.
+const HERD_SEEDS: u32 = 10;
 /// Runs per chunk: small enough that a chunk is a few milliseconds in the browser.
 const CHUNK: u32 = 500;
 /// Give the browser a turn after this much work (milliseconds): well under the 50 ms that
@@ -61,10 +63,6 @@ fn row(
             <td class="delta">{word}</td>
         </tr>
     }
-}
-
-fn secs(x: f64) -> String {
-    Secs(x as Micros).to_string()
 }
 
 /// Seconds with two or three significant digits, for axes and tables of simulated times.
@@ -188,9 +186,9 @@ pub fn StatsPanel(
                             {row("success rate", a.success_rate, b.success_rate, pct, true)}
                             {row("degraded rate", a.degraded_rate, b.degraded_rate, pct, false)}
                             {row("blocked rate", a.blocked_rate, b.blocked_rate, pct, false)}
-                            {row("p50 latency", a.p50 as f64, b.p50 as f64, secs, false)}
-                            {row("p95 latency", a.p95 as f64, b.p95 as f64, secs, false)}
-                            {row("p99 latency", a.p99 as f64, b.p99 as f64, secs, false)}
+                            {row("p50 latency", a.p50 as f64, b.p50 as f64, short_secs, false)}
+                            {row("p95 latency", a.p95 as f64, b.p95 as f64, short_secs, false)}
+                            {row("p99 latency", a.p99 as f64, b.p99 as f64, short_secs, false)}
                             {row("model calls (amplification)", a.calls_per_request, b.calls_per_request, num, false)}
                             {row("tokens", a.tokens_per_request, b.tokens_per_request, tokens, false)}
                             {row("cost", a.cost_per_request, b.cost_per_request, usd, false)}
@@ -198,8 +196,8 @@ pub fn StatsPanel(
                     </table>
                 </div>
                 <div class="hists">
-                    {histogram_svg("A: latency".into(), &a.latency_hist, Secs(a.latency_hist.max).to_string())}
-                    {histogram_svg("B: latency".into(), &b.latency_hist, Secs(b.latency_hist.max).to_string())}
+                    {histogram_svg("A: latency".into(), &a.latency_hist, short_secs(a.latency_hist.max as f64))}
+                    {histogram_svg("B: latency".into(), &b.latency_hist, short_secs(b.latency_hist.max as f64))}
                     {histogram_svg("A: model calls per request".into(), &calls_histogram(&a), format!("{} calls", a.calls_hist.len().saturating_sub(1)))}
                     {histogram_svg("B: model calls per request".into(), &calls_histogram(&b), format!("{} calls", b.calls_hist.len().saturating_sub(1)))}
                 </div>
@@ -247,7 +245,9 @@ async fn compute(
     }
     let ms = browser::now_ms() - started;
     progress.try_set(None);
-    result.try_set(Some((acc_a.summary(), acc_b.summary(), ms)));
+    // One latency scale for both policies, so their histograms compare at a glance.
+    let max = acc_a.max_latency().max(acc_b.max_latency());
+    result.try_set(Some((acc_a.summary_over(max), acc_b.summary_over(max), ms)));
 }
 
 /// The thundering herd: calls and completion time per strategy, as clients grow.
@@ -270,19 +270,7 @@ fn HerdPlot(
             let mut out = Vec::new();
             for strategy in Strategy::ALL {
                 for &clients in &counts {
-                    let (mut calls, mut completion) = (0.0, 0.0);
-                    const SEEDS: u32 = 10;
-                    for s in 0..SEEDS {
-                        let r = simulate(strategy, clients, seed.wrapping_add(s as u64));
-                        calls += r.calls as f64;
-                        completion += r.completion as f64;
-                    }
-                    out.push(Point {
-                        strategy,
-                        clients,
-                        calls: calls / SEEDS as f64,
-                        completion: completion / SEEDS as f64,
-                    });
+                    out.push(point(strategy, clients, HERD_SEEDS, seed));
                     TimeoutFuture::new(0).await;
                     if generation.try_get_value() != Some(mine) {
                         return;
@@ -354,7 +342,8 @@ fn line_chart(
     fmt: fn(f64) -> String,
 ) -> impl IntoView {
     let (w, h, left, bottom, top) = (420.0, 230.0, 52.0, 26.0, 10.0);
-    let max_x = points.iter().map(|p| p.clients).max().unwrap_or(10).max(10) as f64;
+    let min_x = points.iter().map(|p| p.clients).min().unwrap_or(0) as f64;
+    let max_x = (points.iter().map(|p| p.clients).max().unwrap_or(10) as f64).max(min_x + 1.0);
     let vals: Vec<f64> = points.iter().map(value).filter(|v| *v > 0.0).collect();
     let max_y = vals.iter().copied().fold(1.0, f64::max);
     let min_y = vals.iter().copied().fold(max_y, f64::min).max(1.0);
@@ -366,7 +355,7 @@ fn line_chart(
         };
         top + (1.0 - frac) * (h - bottom - top)
     };
-    let x = move |c: u32| left + (c as f64 / max_x) * (w - left - 10.0);
+    let x = move |c: u32| left + ((c as f64 - min_x) / (max_x - min_x)) * (w - left - 10.0);
     let lines = Strategy::ALL
         .iter()
         .map(|s| {
@@ -404,7 +393,7 @@ fn line_chart(
                 <text x=left - 4.0 y=top + 10.0 text-anchor="end">{fmt(max_y)}</text>
                 <text x=left - 4.0 y=axis_y text-anchor="end">{if log { fmt(min_y) } else { "0".to_string() }}</text>
                 <text x=w - 10.0 y=h - 6.0 text-anchor="end">{format!("{max_x:.0} clients")}</text>
-                <text x=left y=h - 6.0>"0"</text>
+                <text x=left y=h - 6.0>{format!("{min_x:.0}")}</text>
                 {lines}
             </svg>
             <figcaption>
@@ -449,8 +438,9 @@ fn Amplification(
             </table>
             <p class="verdict" data-testid="amp-verdict">
                 {move || costs.with(|c| c.last().map(|last| format!(
-                    "One user request can cause {} calls to a service that is down and keep the user waiting {}.",
+                    "One user request can cause {} call{} to a service that is down and keep the user waiting {}.",
                     last.calls,
+                    if last.calls == 1 { "" } else { "s" },
                     Secs(last.wall)
                 )))}
             </p>

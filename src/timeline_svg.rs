@@ -5,7 +5,7 @@ use reliability_core::time::{Micros, Secs};
 use reliability_core::timeline::{Bar, Kind, Lane, Mark, Timeline};
 
 const WIDTH: f64 = 460.0;
-const LEFT: f64 = 50.0;
+const LEFT: f64 = 64.0;
 const RIGHT: f64 = 14.0;
 const TOP: f64 = 6.0;
 const LANE: f64 = 24.0;

@@ -235,6 +235,17 @@ pub struct Run {
     pub awaiting: Option<ToolCall>,
 }
 
+impl Run {
+    /// The backoff waits of the run, in order.
+    pub fn backoff_waits(&self) -> Vec<Micros> {
+        self.trace
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Backoff { .. }))
+            .map(|e| e.dur)
+            .collect()
+    }
+}
+
 /// Where a stepped agent is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {

@@ -198,26 +198,33 @@ pub struct Point {
     pub completion: f64,
 }
 
+/// One point of the plot: `strategy` with `clients` clients, averaged over seeds
+/// `seed`, `seed + 1`, ... (`seeds` of them).
+pub fn point(strategy: Strategy, clients: u32, seeds: u32, seed: u64) -> Point {
+    let (mut calls, mut completion) = (0.0, 0.0);
+    for s in 0..seeds {
+        let r = simulate(strategy, clients, seed.wrapping_add(s as u64));
+        calls += r.calls as f64;
+        completion += r.completion as f64;
+    }
+    Point {
+        strategy,
+        clients,
+        calls: calls / seeds.max(1) as f64,
+        completion: completion / seeds.max(1) as f64,
+    }
+}
+
 /// The plot's data: every strategy at every client count, averaged over `seeds` seeds.
 pub fn sweep(client_counts: &[u32], seeds: u32, seed: u64) -> Vec<Point> {
-    let mut points = Vec::new();
-    for strategy in Strategy::ALL {
-        for &clients in client_counts {
-            let (mut calls, mut completion) = (0.0, 0.0);
-            for s in 0..seeds {
-                let r = simulate(strategy, clients, seed.wrapping_add(s as u64));
-                calls += r.calls as f64;
-                completion += r.completion as f64;
-            }
-            points.push(Point {
-                strategy,
-                clients,
-                calls: calls / seeds.max(1) as f64,
-                completion: completion / seeds.max(1) as f64,
-            });
-        }
-    }
-    points
+    Strategy::ALL
+        .iter()
+        .flat_map(|s| {
+            client_counts
+                .iter()
+                .map(move |c| point(*s, *c, seeds, seed))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1108,11 +1108,18 @@ fn join_waits(waits: &[Micros]) -> String {
 fn knob_value(s: &Settings, name: &str) -> String {
     match name {
         "jitter" => s.jitter.name().to_string(),
-        "approval" => match s.approval {
-            None => "waiting".into(),
-            Some(Decision::Approve) => "approved".into(),
-            Some(Decision::Deny) => "denied".into(),
-        },
+        "approval" | "scope_confirm" => {
+            let d = if name == "approval" {
+                s.approval
+            } else {
+                s.scope_confirm
+            };
+            match d {
+                None => "waiting".into(),
+                Some(Decision::Approve) => "approved".into(),
+                Some(Decision::Deny) => "denied".into(),
+            }
+        }
         _ => match knob(name) {
             Some(k) => k.show(s.get(name).unwrap_or_default()),
             None => String::new(),
@@ -1368,6 +1375,7 @@ pub fn run_breaker_series(
     let mut merged: Option<Run> = None;
     let model = model_for(ScenarioId::F, s);
     let mut answered = 0;
+    let mut was_killed = false;
     for i in 0..F_REQUESTS {
         now = now.max(i as Micros * F_INTERVAL);
         let agent = match agent::Agent::new(
@@ -1387,6 +1395,7 @@ pub fn run_breaker_series(
         now = agent.now();
         let (run, b) = agent.into_parts();
         breaker = b;
+        let killed = run.outcome.stop == Stop::Killed;
         if run.outcome.stop == Stop::Answered {
             answered += 1;
         }
@@ -1410,9 +1419,21 @@ pub fn run_breaker_series(
                 m
             }
         });
+        if killed {
+            was_killed = true;
+            break;
+        }
     }
     let mut run = merged.unwrap_or_else(|| fallback_agent(record).into_run());
     let c = run.outcome.counters;
+    if was_killed {
+        run.outcome.answer = format!(
+            "Stopped by the kill switch: {answered} of {F_REQUESTS} requests answered, {} calls reached the service",
+            c.model_calls
+        );
+        run.outcome.stop = Stop::Killed;
+        return run;
+    }
     run.outcome.answer = format!(
         "{F_REQUESTS} requests: {answered} answered, {} failed fast, {} calls reached the service",
         c.fast_fails, c.model_calls
@@ -1426,17 +1447,27 @@ pub fn verdict(id: ScenarioId, s: &Settings, run: &Run) -> Verdict {
     let o = &run.outcome;
     let c = &o.counters;
     let v = |tone, text: String| Verdict { tone, text };
+    // The header's kill switch (card K's own switch is the card's subject, handled below).
+    if o.stop == Stop::Killed && (s.kill || id != ScenarioId::K) {
+        return v(
+            Tone::Handled,
+            if o.steps == 0 {
+                "the kill switch is on: the run stopped before its first step".to_string()
+            } else {
+                format!(
+                    "the kill switch went on mid-run: the run stopped after {} step{}, before the next one began",
+                    o.steps,
+                    if o.steps == 1 { "" } else { "s" }
+                )
+            },
+        );
+    }
     match id {
         ScenarioId::A => {
             if o.stop == Stop::Answered && c.retries == 0 {
                 v(Tone::Calm, "the first attempt worked (failure count 0), so there was nothing to retry".into())
             } else if o.stop == Stop::Answered {
-                let waits: Vec<Micros> = run
-                    .trace
-                    .iter()
-                    .filter(|e| matches!(e.kind, EventKind::Backoff { .. }))
-                    .map(|e| e.dur)
-                    .collect();
+                let waits = run.backoff_waits();
                 v(
                     Tone::Handled,
                     format!(
@@ -1576,12 +1607,6 @@ fn toolbox_verdict(id: ScenarioId, s: &Settings, run: &Run) -> Verdict {
     let o = &run.outcome;
     let c = &o.counters;
     let v = |tone, text: String| Verdict { tone, text };
-    if o.stop == Stop::Killed && id != ScenarioId::K {
-        return v(
-            Tone::Handled,
-            "the kill switch is on: the run stopped before its first step".into(),
-        );
-    }
     match id {
         ScenarioId::G => match (c.duplicates, s.idempotency) {
             (0, true) => v(
@@ -1624,8 +1649,8 @@ fn toolbox_verdict(id: ScenarioId, s: &Settings, run: &Run) -> Verdict {
             (Some(_), Some(e)) => v(
                 Tone::Handled,
                 format!(
-                    "the same 503 came back {} times in a row: the agent stopped at {} and filed a handoff ticket",
-                    s.escalate_after,
+                    "the same 503 came back {} in a row: the agent stopped at {} and filed a handoff ticket",
+                    if s.escalate_after == 1 { "once".to_string() } else { format!("{} times", s.escalate_after) },
                     Secs(e.at)
                 ),
             ),
@@ -1676,12 +1701,7 @@ fn toolbox_verdict(id: ScenarioId, s: &Settings, run: &Run) -> Verdict {
                 .unwrap_or(ErrorKind::InvalidArgs)
                 .decision();
             if d.retry && o.stop == Stop::Answered {
-                let waits: Vec<Micros> = run
-                    .trace
-                    .iter()
-                    .filter(|e| matches!(e.kind, EventKind::Backoff { .. }))
-                    .map(|e| e.dur)
-                    .collect();
+                let waits = run.backoff_waits();
                 v(
                     Tone::Handled,
                     format!(
@@ -1806,7 +1826,13 @@ fn facts(id: ScenarioId, s: &Settings, run: &Run) -> (Vec<(String, String)>, Vec
             (
                 vec![],
                 vec![
-                    g(CapKind::Steps, o.steps as u64, s.max_turns as u64, &count),
+                    // The refused step is counted in `steps` but never ran.
+                    g(
+                        CapKind::Steps,
+                        (o.steps as u64).min(s.max_turns as u64),
+                        s.max_turns as u64,
+                        &count,
+                    ),
                     g(CapKind::Tokens, c.tokens, s.max_tokens, &count),
                     g(CapKind::Cost, c.cost, s.max_cost, &usd),
                     g(CapKind::WallTime, o.elapsed, s.max_wall, &secs),

@@ -280,8 +280,19 @@ impl Accumulator {
         }
     }
 
+    /// The slowest request counted.
+    pub fn max_latency(&self) -> Micros {
+        self.latencies.iter().copied().max().unwrap_or(0)
+    }
+
     /// The summary of everything counted.
     pub fn summary(&self) -> Summary {
+        self.summary_over(self.max_latency())
+    }
+
+    /// The summary, with the latency histogram running from 0 to `max` (so that two policies'
+    /// histograms share one scale).
+    pub fn summary_over(&self, max: Micros) -> Summary {
         let n = self.runs.max(1) as f64;
         let mut lat = self.latencies.clone();
         lat.sort_unstable();
@@ -308,7 +319,7 @@ impl Accumulator {
             calls_per_request: self.calls.iter().map(|c| *c as f64).sum::<f64>() / n,
             tokens_per_request: self.tokens as f64 / n,
             cost_per_request: self.cost as f64 / n,
-            latency_hist: histogram(&lat, 24),
+            latency_hist: histogram(&lat, max, 24),
             calls_hist,
         }
     }
@@ -323,8 +334,8 @@ pub struct Histogram {
     pub bins: Vec<u32>,
 }
 
-fn histogram(sorted: &[Micros], n_bins: usize) -> Histogram {
-    let max = sorted.last().copied().unwrap_or(0).max(1);
+fn histogram(sorted: &[Micros], max: Micros, n_bins: usize) -> Histogram {
+    let max = max.max(sorted.last().copied().unwrap_or(0)).max(1);
     let mut bins = vec![0u32; n_bins];
     for v in sorted {
         let i = ((*v as u128 * n_bins as u128) / (max as u128 + 1)) as usize;

@@ -21,11 +21,7 @@ use reliability_core::tools::ToolFaults;
 use reliability_core::trace::{EventKind, GiveUp};
 
 fn waits(run: &agent::Run) -> Vec<Micros> {
-    run.trace
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Backoff { .. }))
-        .map(|e| e.dur)
-        .collect()
+    run.backoff_waits()
 }
 
 fn with(f: impl FnOnce(&mut Settings)) -> Settings {

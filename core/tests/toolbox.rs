@@ -143,9 +143,11 @@ fn the_header_kill_switch_stops_every_card_before_its_first_step() {
         let card = run_scenario(id, &s, true);
         assert_eq!(card.run.outcome.counters.model_calls, 0, "{id:?}");
         assert!(card.run.effects.is_empty(), "{id:?}");
-        if id != ScenarioId::F {
-            assert_eq!(card.run.outcome.stop, Stop::Killed, "{id:?}");
-        }
+        assert_eq!(card.run.outcome.stop, Stop::Killed, "{id:?}");
+        assert_eq!(
+            card.verdict.text, "the kill switch is on: the run stopped before its first step",
+            "{id:?}"
+        );
     }
     // Off again, runs start as before.
     let a = run_scenario(ScenarioId::A, &Settings::default(), false);
@@ -173,13 +175,7 @@ fn l_retries_exactly_the_transient_errors() {
         }
     }
     let ra = run_scenario(ScenarioId::L, &with(|s| s.error = 6), true);
-    let waits: Vec<u64> = ra
-        .run
-        .trace
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Backoff { .. }))
-        .map(|e| e.dur)
-        .collect();
+    let waits = ra.run.backoff_waits();
     assert_eq!(
         waits,
         vec![2 * SEC, 2 * SEC],

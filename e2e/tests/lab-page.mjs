@@ -3,13 +3,20 @@
 //
 // Everything here goes through the page's testing contract: data-testid="knob-<name>",
 // <output for="knob-<name>">, data-testid="card-<letter>" with result / verdict / timeline /
-// play / copy (and approve / deny / ask-again on D), data-testid="notice" and "reset".
+// play / copy / export / facts (and approve / deny / ask-again on D and M), data-testid="notice",
+// "reset", "kill-switch", "import-file" / "imported" / "replay-check", and the statistics
+// panel's "stats" / "ab-table" / "stats-timing" / "stats-progress".
 
 import assert from 'node:assert/strict';
+import fsp from 'node:fs/promises';
 import { startServer, launchBrowser, trackErrors } from '../lib/harness.mjs';
 
-/** Every card, in page order. */
+/** Every card of the lab (the first six), in page order. */
 export const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F'];
+/** The cards of the failure-first toolbox, in page order. */
+export const TOOLBOX = ['G', 'H', 'I', 'J', 'K', 'L', 'M', 'N'];
+/** Every card on the page. */
+export const ALL_LETTERS = [...LETTERS, ...TOOLBOX];
 
 /** The result fields of a card, as <dd data-field="…">. */
 export const FIELDS = ['answer', 'steps', 'blocked', 'degraded'];
@@ -41,6 +48,10 @@ export const DEFAULT_QUERY = new URLSearchParams(DEFAULTS).toString();
 export const SAFE_MESSAGE = 'Service unavailable, please try again later.';
 /** The answer of a run that worked. */
 export const ANSWER = 'The answer is 391.';
+/** The answer of a run stopped by the kill switch. */
+export const KILLED = 'Stopped: the kill switch is on.';
+/** The localStorage key of the saved session. */
+export const SESSION_KEY = 'agent-reliability-lab.session';
 
 /**
  * Retries `fn` (sync or async) until it stops throwing, or rethrows its last error after
@@ -57,6 +68,13 @@ export async function eventually(fn, { timeout = 5000, interval = 25 } = {}) {
       await new Promise((r) => setTimeout(r, interval));
     }
   }
+}
+
+/** "99.3%" → 99.3. */
+export function percent(text) {
+  const m = /^(-?[\d.]+)%$/.exec(String(text).trim());
+  assert.ok(m, `a percentage: ${JSON.stringify(text)}`);
+  return Number(m[1]);
 }
 
 /**
@@ -86,10 +104,14 @@ export async function startLab() {
 
 /** One card of the lab. */
 export class CardView {
-  constructor(page, letter) {
+  /**
+   * `root` defaults to the lab's own card: an imported trace shows a second card with the same
+   * data-testid (inside data-testid="imported"), which is left out here.
+   */
+  constructor(page, letter, root = null) {
     this.page = page;
     this.letter = letter;
-    this.root = page.getByTestId(`card-${letter}`);
+    this.root = root ?? page.locator(`[data-testid="card-${letter}"]:not([data-testid="imported"] *)`);
   }
 
   get result() {
@@ -115,6 +137,29 @@ export class CardView {
   }
   get askAgain() {
     return this.root.getByTestId('ask-again');
+  }
+  get exportButton() {
+    return this.root.getByTestId('export');
+  }
+  /** A knob inside the card (toolbox cards G–N have their own). */
+  knob(name) {
+    return this.root.getByTestId(`knob-${name}`);
+  }
+
+  /** The card's facts list (G, H, L, M, N) as { term: text }. */
+  async facts() {
+    return this.root.getByTestId('facts').evaluate((dl) =>
+      Object.fromEntries(
+        [...dl.querySelectorAll('div')].map((d) => [d.querySelector('dt').textContent.trim(), d.querySelector('dd').textContent.trim()]),
+      ),
+    );
+  }
+
+  /** Whether its replay is running, by its play button (aria-pressed and label). */
+  async isPlaying() {
+    const pressed = await this.play.getAttribute('aria-pressed');
+    const label = (await this.play.innerText()).trim();
+    return pressed === 'true' && label === '■ Stop replay';
   }
 
   /** The <dd data-field=name> of the result. */
@@ -193,13 +238,101 @@ export class LabPage {
           const dd = document.querySelector(`[data-testid="card-${l}"] dd[data-field="answer"]`);
           return dd && dd.textContent.trim() !== '';
         }),
-      LETTERS,
+      ALL_LETTERS,
       { timeout: 15000 },
     );
   }
 
   card(letter) {
     return new CardView(this.page, letter);
+  }
+
+  /** The card shown by the "Replay a saved trace" section, once a file is imported. */
+  importedCard(letter) {
+    return new CardView(this.page, letter, this.page.getByTestId('imported').getByTestId(`card-${letter}`));
+  }
+
+  /** The header's kill switch button. */
+  get killSwitch() {
+    return this.page.getByTestId('kill-switch');
+  }
+
+  /** Polls until a card's facts include `expected` (a subset of terms → text). */
+  async expectFacts(letter, expected) {
+    await eventually(async () => {
+      const got = await this.card(letter).facts();
+      for (const [k, v] of Object.entries(expected)) assert.equal(got[k], v, `card ${letter} fact "${k}" (all: ${JSON.stringify(got)})`);
+    });
+  }
+
+  /** Chooses an option of a <select> knob. */
+  async select(name, value) {
+    await this.knob(name).selectOption(String(value));
+  }
+
+  /** Clicks `button` and returns the download it starts as { name, text }. */
+  async download(button) {
+    const [dl] = await Promise.all([this.page.waitForEvent('download'), button.click()]);
+    return { name: dl.suggestedFilename(), text: await fsp.readFile(await dl.path(), 'utf8') };
+  }
+
+  /** Opens `text` as a file named `name` in the "Replay a saved trace" file input. */
+  async importTrace(name, text) {
+    await this.page.getByTestId('import-file').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+  }
+
+  /** The rows of a table (by data-testid) as arrays of cell texts, header cell first. */
+  async tableRows(testid) {
+    return this.page.getByTestId(testid).evaluate((t) =>
+      [...t.querySelectorAll('tbody tr')].map((r) => [...r.children].map((c) => c.textContent.trim())),
+    );
+  }
+
+  /**
+   * The what-if statistics as shown now: { rows: { 'success rate': { A, B, B_vs_A }, … },
+   * timing (the text under the knobs), ms (its data-ms), runs ("10000 + 10000"), progress }.
+   */
+  async statsNow() {
+    return this.page.getByTestId('stats').evaluate((section) => {
+      const rows = {};
+      for (const tr of section.querySelectorAll('[data-testid="ab-table"] tbody tr')) {
+        const [name, a, b, delta] = [...tr.children].map((c) => c.textContent.trim());
+        rows[name] = { A: a, B: b, B_vs_A: delta };
+      }
+      const timingEl = section.querySelector('[data-testid="stats-timing"]');
+      const timing = timingEl?.textContent.trim() ?? '';
+      return {
+        rows,
+        timing,
+        ms: timingEl ? Number(timingEl.dataset.ms) : NaN,
+        runs: /^(\d+ \+ \d+) runs/.exec(timing)?.[1] ?? null,
+        progress: section.querySelector('[data-testid="stats-progress"]')?.textContent.trim() ?? '',
+      };
+    });
+  }
+
+  /**
+   * Waits for a finished computation of the statistics: no progress shown, a full table, and
+   * (given `previous`, an earlier result of statsNow/waitStats) a table different from it.
+   * So a move must change the table; the computation is async and chunked.
+   */
+  async waitStats(previous = null, { timeout = 20000 } = {}) {
+    return eventually(
+      async () => {
+        const now = await this.statsNow();
+        assert.equal(now.progress, '', 'the computation is finished');
+        assert.ok(Object.keys(now.rows).length >= 9, `the A/B table is shown: ${JSON.stringify(now.rows)}`);
+        assert.ok(now.runs, `the timing line says how many runs: ${JSON.stringify(now.timing)}`);
+        if (previous) assert.notDeepEqual(now.rows, previous.rows, 'the table changed');
+        return now;
+      },
+      { timeout, interval: 20 },
+    );
+  }
+
+  /** One localStorage item of the page's origin (null when absent). */
+  async storage(key) {
+    return this.page.evaluate((k) => localStorage.getItem(k), key);
   }
 
   /** The input (range, number or select) of a knob. */
