@@ -145,3 +145,44 @@ async fn a_card_draws_whatever_run_it_is_given() {
         .unwrap()
         .is_none());
 }
+
+#[wasm_bindgen_test]
+async fn the_kill_switch_stops_every_card_and_lets_them_run_again() {
+    let root = container();
+    let _handle = leptos::mount::mount_to(root.clone(), App);
+    leptos::task::tick().await;
+    let root: Element = root.into();
+
+    click(&root, "[data-testid=kill-switch]").await;
+    for card in ["A", "B", "D", "G", "N"] {
+        assert_eq!(
+            field(&root, card, "answer"),
+            "Stopped: the kill switch is on.",
+            "card {card}"
+        );
+        assert_eq!(field(&root, card, "steps"), "0", "card {card}");
+    }
+    assert!(root
+        .query_selector("[data-testid=card-D] [data-testid=approve]")
+        .unwrap()
+        .is_none());
+
+    click(&root, "[data-testid=kill-switch]").await;
+    assert_eq!(field(&root, "A", "answer"), "The answer is 391.");
+    assert!(root
+        .query_selector("[data-testid=card-D] [data-testid=approve]")
+        .unwrap()
+        .is_some());
+}
+
+#[wasm_bindgen_test]
+async fn a_card_knob_moves_only_its_own_story() {
+    let root = container();
+    let _handle = leptos::mount::mount_to(root.clone(), App);
+    leptos::task::tick().await;
+    let root: Element = root.into();
+    let before_a = field(&root, "A", "answer");
+    set_slider(&root, "rungs_down", "3").await;
+    assert!(field(&root, "H", "answer").starts_with("Suggestion for a human"));
+    assert_eq!(field(&root, "A", "answer"), before_a);
+}
