@@ -38,7 +38,7 @@ mod mix {
                 seed.set(seed.get().wrapping_add(1));
                 s.seed = seed.get();
                 for id in ScenarioId::LAB {
-                    black_box(simulate(id, black_box(&s), record));
+                    black_box(simulate(*id, black_box(&s), record));
                 }
             });
     }

@@ -7,7 +7,7 @@ use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
 
 fn main() {
     let s = Settings::default();
-    for id in ScenarioId::TOOLBOX {
+    for &id in ScenarioId::TOOLBOX {
         let card = run_scenario(id, &s, true);
         println!("==== {}. {} ====", id.letter(), id.title().to_uppercase());
         println!("{}", card.run.outcome.lab_repr());

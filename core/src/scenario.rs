@@ -886,28 +886,6 @@ pub enum ScenarioId {
 }
 
 impl ScenarioId {
-    /// The lab's six, A–F, in page order.
-    pub const LAB: [ScenarioId; 6] = [
-        ScenarioId::A,
-        ScenarioId::B,
-        ScenarioId::C,
-        ScenarioId::D,
-        ScenarioId::E,
-        ScenarioId::F,
-    ];
-
-    /// The failure-first toolbox, G–N, in page order.
-    pub const TOOLBOX: [ScenarioId; 8] = [
-        ScenarioId::G,
-        ScenarioId::H,
-        ScenarioId::I,
-        ScenarioId::J,
-        ScenarioId::K,
-        ScenarioId::L,
-        ScenarioId::M,
-        ScenarioId::N,
-    ];
-
     /// All fourteen.
     pub const ALL: [ScenarioId; 14] = [
         ScenarioId::A,
@@ -925,6 +903,12 @@ impl ScenarioId {
         ScenarioId::M,
         ScenarioId::N,
     ];
+
+    /// The lab's six, A–F, in page order.
+    pub const LAB: &'static [ScenarioId] = ScenarioId::ALL.split_at(6).0;
+
+    /// The failure-first toolbox, G–N, in page order.
+    pub const TOOLBOX: &'static [ScenarioId] = ScenarioId::ALL.split_at(6).1;
 
     /// `A` … `N`.
     pub const fn letter(self) -> &'static str {
