@@ -48,6 +48,7 @@ pub mod approval;
 pub mod breaker;
 pub mod caps;
 pub mod deadline;
+pub mod demo;
 pub mod error;
 pub mod escalation;
 pub mod evaluator;

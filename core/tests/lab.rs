@@ -490,3 +490,24 @@ fn errors_are_classified_by_kind() {
     assert!(!CallError::http(400).is_transient());
     assert!(!ErrorKind::Http(404).decision().retry);
 }
+
+/// The terminal demo prints exactly the lab's sections. After a deliberate change, regenerate
+/// with `cargo run -p reliability-core --example demo > core/tests/golden/demo.txt` and review
+/// the diff.
+#[test]
+fn the_demo_prints_the_golden_sections() {
+    let golden = include_str!("golden/demo.txt");
+    let now = reliability_core::demo::render(&Settings::default());
+    assert_eq!(now, golden);
+    for section in [
+        "==== A. RETRY: model fails twice, then works ====",
+        "==== B. STEP CAP: model loops forever, cap stops it ====",
+        "==== C. GRACEFUL DEGRADE: outage, all retries fail ====",
+        "==== D. APPROVAL GATE: a risky action ====",
+        "==== E. TIMEOUT: a slow call is given up on ====",
+        "==== F. CIRCUIT BREAKER: a dead service ====",
+    ] {
+        assert!(now.contains(section), "{section}");
+    }
+    assert!(now.contains("caught: call timed out after 0.05s"));
+}
