@@ -180,8 +180,9 @@ pub enum EventKind {
     },
 }
 
-/// One event of a run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One event of a run. In JSON it also carries `detail`, its one-line description, for people
+/// reading a trace file (readers ignore it: the description is derived from the rest).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Event {
     /// When it began, in virtual microseconds from the start of the scenario.
     pub at: Micros,
@@ -192,6 +193,27 @@ pub struct Event {
     pub step: u32,
     /// What happened.
     pub kind: EventKind,
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Written<'a> {
+            at: Micros,
+            dur: Micros,
+            step: u32,
+            kind: &'a EventKind,
+            detail: String,
+        }
+        Written {
+            at: self.at,
+            dur: self.dur,
+            step: self.step,
+            kind: &self.kind,
+            detail: self.detail(),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Event {
