@@ -1,19 +1,13 @@
 // Keyboard use and a phone-sized screen.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { saveScreenshot } from '../lib/harness.mjs';
-import { startLab, eventually, LETTERS, SAFE_MESSAGE } from './lab-page.mjs';
+import { useLab, eventually, LETTERS, SAFE_MESSAGE } from './lab-page.mjs';
 
 const PHONE = { width: 390, height: 844 };
 
-let lab;
-before(async () => {
-  lab = await startLab();
-});
-after(async () => {
-  await lab?.close();
-});
+const lab = useLab();
 
 /** What has the keyboard focus: its data-testid, else its tag and text. */
 function focused(page) {
@@ -38,9 +32,7 @@ async function tabTo(page, testid, max = 15) {
 
 describe('keyboard', () => {
   test('Tab reaches the sliders and the arrow keys move them', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       const path = await tabTo(p.page, 'knob-failures');
       assert.ok(path.length <= 3, `the first slider is near the top of the tab order: ${JSON.stringify(path)}`);
 
@@ -73,16 +65,11 @@ describe('keyboard', () => {
       await p.page.keyboard.press('ArrowRight');
       await p.expectOutput('timeout', '0.1s');
       await p.expectQuery({ timeout: '0.1' });
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('the skip link is the first stop and jumps to the cards', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       await p.page.keyboard.press('Tab');
       const skip = p.page.locator('a.skip');
       assert.equal(await focused(p.page), 'a:Skip to the cards');
@@ -90,16 +77,11 @@ describe('keyboard', () => {
       assert.ok(box && box.x >= 0 && box.x < 1400, `the focused skip link is on screen (${JSON.stringify(box)})`);
       await p.page.keyboard.press('Enter');
       await eventually(async () => assert.equal(new URL(await p.href()).hash, '#cards'));
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('the advanced knobs open from the keyboard', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       await p.page.locator('details.advanced summary').focus();
       await p.page.keyboard.press('Enter');
       await eventually(async () => assert.equal(await p.knob('attempts').isVisible(), true));
@@ -107,10 +89,7 @@ describe('keyboard', () => {
       await p.page.keyboard.press('ArrowRight');
       await p.expectOutput('attempts', '4');
       await p.expectQuery({ attempts: '4' });
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 });
 
@@ -124,45 +103,43 @@ describe('phone screen (390x844)', () => {
   }
 
   test('the page fits the width of a phone', async () => {
-    const p = await lab.newLab({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-    try {
-      await p.goto();
-      await noSideScroll(p, 'defaults');
-      for (const l of LETTERS) {
-        const box = await p.card(l).root.boundingBox();
-        assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width + 1, `card ${l} fits the screen (${JSON.stringify(box)})`);
-        const svg = await p.card(l).timeline.boundingBox();
-        assert.ok(svg.x >= box.x && svg.x + svg.width <= box.x + box.width + 1, `card ${l}'s timeline fits its card`);
-      }
-      await saveScreenshot(p.page, 'page-phone');
+    await lab.withLab(
+      '',
+      async (p) => {
+        await noSideScroll(p, 'defaults');
+        for (const l of LETTERS) {
+          const box = await p.card(l).root.boundingBox();
+          assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width + 1, `card ${l} fits the screen (${JSON.stringify(box)})`);
+          const svg = await p.card(l).timeline.boundingBox();
+          assert.ok(svg.x >= box.x && svg.x + svg.width <= box.x + box.width + 1, `card ${l}'s timeline fits its card`);
+        }
+        await saveScreenshot(p.page, 'page-phone');
 
-      // Still fits with the advanced knobs open and D decided.
-      await p.openAdvanced();
-      await p.card('D').approve.tap();
-      await p.expectQuery({ approval: 'approve' });
-      await noSideScroll(p, 'advanced open, D approved');
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+        // Still fits with the advanced knobs open and D decided.
+        await p.openAdvanced();
+        await p.card('D').approve.tap();
+        await p.expectQuery({ approval: 'approve' });
+        await noSideScroll(p, 'advanced open, D approved');
+      },
+      { viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+    );
   });
 
   test('a notice about a broken link fits the width of a phone', async () => {
-    const p = await lab.newLab({ viewport: PHONE, isMobile: true, hasTouch: true });
-    try {
-      await p.goto('max_steps=99&timeout=abc&jitter=wild&bogus=1');
-      await p.notice.waitFor();
-      await noSideScroll(p, 'notice with short values');
+    await lab.withLab(
+      'max_steps=99&timeout=abc&jitter=wild&bogus=1',
+      async (p) => {
+        await p.notice.waitFor();
+        await noSideScroll(p, 'notice with short values');
 
-      // A mistyped value is echoed back in the notice: a long one must wrap, not widen the page.
-      await p.goto('seed=12345678901234567890123456789012345');
-      await p.notice.waitFor();
-      assert.match(await p.notice.innerText(), /seed="12345678901234567890123456789012345" ignored/);
-      await saveScreenshot(p.page, 'page-phone-notice', { fullPage: false });
-      await noSideScroll(p, 'notice echoing a 35-character value');
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+        // A mistyped value is echoed back in the notice: a long one must wrap, not widen the page.
+        await p.goto('seed=12345678901234567890123456789012345');
+        await p.notice.waitFor();
+        assert.match(await p.notice.innerText(), /seed="12345678901234567890123456789012345" ignored/);
+        await saveScreenshot(p.page, 'page-phone-notice', { fullPage: false });
+        await noSideScroll(p, 'notice echoing a 35-character value');
+      },
+      { viewport: PHONE, isMobile: true, hasTouch: true },
+    );
   });
 });

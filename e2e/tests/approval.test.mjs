@@ -1,17 +1,11 @@
 // Card D: the human approval gate. Approve, Deny, ask again, and the link remembers.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab, eventually } from './lab-page.mjs';
+import { useLab, eventually } from './lab-page.mjs';
 
 describe('approval gate (card D)', () => {
-  let lab;
-  before(async () => {
-    lab = await startLab();
-  });
-  after(async () => {
-    await lab?.close();
-  });
+  const lab = useLab();
 
   async function expectPaused(p) {
     const d = p.card('D');
@@ -25,9 +19,7 @@ describe('approval gate (card D)', () => {
   }
 
   test('Approve sends the email, Ask again pauses it again', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       const d = p.card('D');
       await expectPaused(p);
       const others = await p.snapshotAll();
@@ -47,16 +39,11 @@ describe('approval gate (card D)', () => {
 
       await d.askAgain.click();
       await expectPaused(p);
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('Deny keeps send_email blocked; the link and a reload keep the decision', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       const d = p.card('D');
       await d.deny.click();
       await p.expectQuery({ approval: 'deny' });
@@ -81,24 +68,16 @@ describe('approval gate (card D)', () => {
       await p.setSlider('failures', 1);
       await p.expectQuery({ failures: '1', approval: 'approve' });
       await p.expectField('D', 'answer', 'Email sent to all-staff@example.com.');
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('keyboard users can approve: the buttons are focusable and work with Enter', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       const d = p.card('D');
       await d.approve.focus();
       await p.page.keyboard.press('Enter');
       await p.expectQuery({ approval: 'approve' });
       await p.expectField('D', 'blocked', '[]');
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 });

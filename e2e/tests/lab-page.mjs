@@ -7,6 +7,7 @@
 // "reset", "kill-switch", "import-file" / "imported" / "replay-check", and the statistics
 // panel's "stats" / "ab-table" / "stats-timing" / "stats-progress".
 
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fsp from 'node:fs/promises';
 import { startServer, launchBrowser, trackErrors } from '../lib/harness.mjs';
@@ -78,28 +79,102 @@ export function percent(text) {
 }
 
 /**
+ * The timing summary the measurement reports (perf.json, stats-perf.json) write, in ms rounded
+ * to 3 decimals: { count, p50_ms, p95_ms, max_ms, min_ms }, and mean_ms too with `{ mean: true }`.
+ */
+export function summary(values, { mean = false } = {}) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const out = {
+    count: sorted.length,
+    p50_ms: roundMs(percentile(sorted, 50)),
+    p95_ms: roundMs(percentile(sorted, 95)),
+    max_ms: roundMs(sorted[sorted.length - 1]),
+    min_ms: roundMs(sorted[0]),
+  };
+  if (mean) out.mean_ms = roundMs(sorted.reduce((a, b) => a + b, 0) / sorted.length);
+  return out;
+}
+
+/** The `p`th percentile (0–100) of `sorted` (ascending), by nearest rank. */
+export function percentile(sorted, p) {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
+}
+
+/** A time in ms rounded to 3 decimals (µs), as the measurement reports write it. */
+export function roundMs(x) {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
  * One browser and one static server for a whole test file. Call in before(); call close()
- * in after(). newLab() gives a fresh context + page per test.
+ * in after() (or let useLab() do both). newLab() gives a fresh context + page per test;
+ * withLab() runs a test body on one and cleans up.
  */
 export async function startLab() {
   const server = await startServer();
   const browser = await launchBrowser();
+
+  /** A LabPage in a fresh browser context (own history, storage and viewport). */
+  async function newLab({ viewport = { width: 1400, height: 900 }, ...contextOptions } = {}) {
+    const context = await browser.newContext({ viewport, ...contextOptions });
+    const page = await context.newPage();
+    // Fail a step in seconds, not Playwright's default 30 s: the page renders in well under one.
+    page.setDefaultTimeout(10000);
+    return new LabPage(page, server.url, context);
+  }
+
+  /**
+   * Runs `body(p)` on a fresh LabPage opened at `query` (see LabPage.goto), then asserts the
+   * page logged no errors, and closes it even when the body throws. Returns what `body` returns.
+   * Options:
+   * - `assertNoErrors: false` skips the final error check (for a body that checks at its own time);
+   * - `beforeGoto(p)` runs before the page opens the lab (e.g. to grant permissions or add an
+   *   init script to p.context);
+   * - `secondPage: true` also makes a second fresh LabPage, not opened yet (another visitor, for
+   *   a copied link), passed as `body(p, q)`; it is checked for errors and closed like `p`;
+   * - anything else goes to newLab() (viewport, permissions, isMobile, …).
+   */
+  async function withLab(query, body, { assertNoErrors = true, beforeGoto = null, secondPage = false, ...labOptions } = {}) {
+    const pages = [await newLab(labOptions)];
+    if (secondPage) pages.push(await newLab(labOptions));
+    try {
+      if (beforeGoto) await beforeGoto(pages[0]);
+      await pages[0].goto(query);
+      const result = await body(...pages);
+      if (assertNoErrors) for (const p of pages) p.assertNoErrors();
+      return result;
+    } finally {
+      for (const p of pages) await p.close();
+    }
+  }
+
   return {
     server,
     browser,
-    /** A LabPage in a fresh browser context (own history, storage and viewport). */
-    async newLab({ viewport = { width: 1400, height: 900 }, ...contextOptions } = {}) {
-      const context = await browser.newContext({ viewport, ...contextOptions });
-      const page = await context.newPage();
-      // Fail a step in seconds, not Playwright's default 30 s: the page renders in well under one.
-      page.setDefaultTimeout(10000);
-      return new LabPage(page, server.url, context);
-    },
+    newLab,
+    withLab,
     async close() {
       await browser.close().catch(() => {});
       await server.close();
     },
   };
+}
+
+/**
+ * startLab() in a before() hook and its close() in an after() hook of the current suite (the
+ * test file at top level, or the describe() it is called in). Returns the lab, filled in by
+ * the before() hook: use it inside tests, not while they are being defined.
+ */
+export function useLab() {
+  const lab = {};
+  before(async () => {
+    Object.assign(lab, await startLab());
+  });
+  after(async () => {
+    await lab.close?.();
+  });
+  return lab;
 }
 
 /** One card of the lab. */

@@ -1,23 +1,15 @@
 // The lab with its defaults: what every card shows when a visitor just opens the page.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { saveScreenshot } from '../lib/harness.mjs';
-import { startLab, eventually, LETTERS, DEFAULTS, SAFE_MESSAGE, ANSWER } from './lab-page.mjs';
+import { useLab, eventually, LETTERS, DEFAULTS, SAFE_MESSAGE, ANSWER } from './lab-page.mjs';
 
 describe('the lab with its defaults', () => {
-  let lab;
-  before(async () => {
-    lab = await startLab();
-  });
-  after(async () => {
-    await lab?.close();
-  });
+  const lab = useLab();
 
   test('every card shows the lab\'s default outcome, without errors; screenshots saved', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       const s = await p.snapshotAll();
 
       // A: the flaky model fails twice, the third attempt works.
@@ -76,27 +68,18 @@ describe('the lab with its defaults', () => {
       await saveScreenshot(p.page, 'page-full');
       for (const l of LETTERS) await saveScreenshot(p.card(l).root, `card-${l}`);
 
-      p.assertNoErrors();
       const bad = lab.server.requests.filter((r) => r.status >= 400);
       assert.deepEqual(bad, [], 'no request to the server failed');
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('reset brings every knob and card back to the defaults, and the URL too', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto('failures=5&max_steps=9&timeout=2&attempts=2&base_delay=1&seed=77&breaker_threshold=6&breaker_cooldown=10&jitter=equal&approval=deny');
-      const defaults = await (async () => {
-        const q = await lab.newLab();
-        try {
-          await q.goto();
-          return { cards: await q.snapshotAll(), knobs: await q.knobValues() };
-        } finally {
-          await q.close();
-        }
-      })();
+    await lab.withLab('failures=5&max_steps=9&timeout=2&attempts=2&base_delay=1&seed=77&breaker_threshold=6&breaker_cooldown=10&jitter=equal&approval=deny', async (p) => {
+      const defaults = await lab.withLab(
+        '',
+        async (q) => ({ cards: await q.snapshotAll(), knobs: await q.knobValues() }),
+        { assertNoErrors: false },
+      );
       assert.notDeepEqual(await p.snapshotAll(), defaults.cards, 'the non-default link changes the cards');
 
       await p.reset.click();
@@ -104,51 +87,50 @@ describe('the lab with its defaults', () => {
       assert.deepEqual(await p.contractQuery(), DEFAULTS);
       assert.deepEqual(await p.knobValues(), defaults.knobs);
       assert.deepEqual(await p.snapshotAll(), defaults.cards);
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('Copy transcript puts the run and its link on the clipboard', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(lab.server.url).origin });
-      await p.goto();
-      const a = p.card('A');
-      await a.copy.click();
-      const status = a.root.locator('.copy-status');
-      await eventually(async () => assert.equal((await status.innerText()).trim(), 'Transcript copied.'));
-      const copied = await p.page.evaluate(() => navigator.clipboard.readText());
-      assert.match(copied, /^Agent Reliability Lab, card A: /);
-      assert.ok(copied.includes('verdict: handled: retry recovered on attempt 3 after waiting 0.5s and 1.0s'), copied);
-      assert.ok(copied.includes(`link: ${await p.href()}`), 'the transcript ends with the permalink');
-      assert.equal(await a.root.locator('textarea').count(), 0, 'no fallback text when the copy worked');
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    await lab.withLab(
+      '',
+      async (p) => {
+        const a = p.card('A');
+        await a.copy.click();
+        const status = a.root.locator('.copy-status');
+        await eventually(async () => assert.equal((await status.innerText()).trim(), 'Transcript copied.'));
+        const copied = await p.page.evaluate(() => navigator.clipboard.readText());
+        assert.match(copied, /^Agent Reliability Lab, card A: /);
+        assert.ok(copied.includes('verdict: handled: retry recovered on attempt 3 after waiting 0.5s and 1.0s'), copied);
+        assert.ok(copied.includes(`link: ${await p.href()}`), 'the transcript ends with the permalink');
+        assert.equal(await a.root.locator('textarea').count(), 0, 'no fallback text when the copy worked');
+      },
+      {
+        beforeGoto: (p) =>
+          p.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(lab.server.url).origin }),
+      },
+    );
   });
 
   test('when the clipboard is refused, the transcript is shown to select by hand', async () => {
-    const p = await lab.newLab();
-    try {
-      // Make this browser refuse clipboard writes, as one without the permission does.
-      await p.context.addInitScript(() => {
-        navigator.clipboard.writeText = () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError'));
-      });
-      await p.goto();
-      const c = p.card('C');
-      await c.copy.click();
-      const fallback = c.root.locator('textarea');
-      await fallback.waitFor();
-      assert.match(await c.root.locator('.copy-status').innerText(), /^Could not copy/);
-      const text = await fallback.inputValue();
-      assert.match(text, /^Agent Reliability Lab, card C: /);
-      assert.ok(text.includes(`link: ${await p.href()}`));
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    await lab.withLab(
+      '',
+      async (p) => {
+        const c = p.card('C');
+        await c.copy.click();
+        const fallback = c.root.locator('textarea');
+        await fallback.waitFor();
+        assert.match(await c.root.locator('.copy-status').innerText(), /^Could not copy/);
+        const text = await fallback.inputValue();
+        assert.match(text, /^Agent Reliability Lab, card C: /);
+        assert.ok(text.includes(`link: ${await p.href()}`));
+      },
+      {
+        // Make this browser refuse clipboard writes, as one without the permission does.
+        beforeGoto: (p) =>
+          p.context.addInitScript(() => {
+            navigator.clipboard.writeText = () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError'));
+          }),
+      },
+    );
   });
 });

@@ -1,17 +1,11 @@
 // ▶ Play: a card's run replayed in real time on its timeline.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab, eventually, SAFE_MESSAGE } from './lab-page.mjs';
+import { useLab, eventually, SAFE_MESSAGE } from './lab-page.mjs';
 
 describe('replay', () => {
-  let lab;
-  before(async () => {
-    lab = await startLab();
-  });
-  after(async () => {
-    await lab?.close();
-  });
+  const lab = useLab();
 
   async function expectPlaying(card, playing) {
     await eventually(async () => {
@@ -21,9 +15,7 @@ describe('replay', () => {
   }
 
   test('play draws the run progressively, a second press stops it', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       const a = p.card('A');
       const full = await a.drawnCount();
       assert.ok(full >= 5, `A's timeline has several bars and marks (got ${full})`);
@@ -49,16 +41,11 @@ describe('replay', () => {
       await expectPlaying(a, false);
       assert.equal(await a.drawnCount(), full, 'stopping shows the whole run again');
       assert.equal(await a.timeline.locator('line.playhead').count(), 0, 'no playhead after stopping');
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('a replay ends by itself and the whole run is drawn again', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       const a = p.card('A');
       const full = await a.timeline.innerHTML();
       await a.play.click();
@@ -67,57 +54,48 @@ describe('replay', () => {
       await eventually(async () => assert.equal(await a.play.getAttribute('aria-pressed'), 'false'), { timeout: 10000, interval: 50 });
       await expectPlaying(a, false);
       assert.equal(await a.timeline.innerHTML(), full, 'the timeline is back to the full run');
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('moving a slider during a replay does not break the page', async () => {
-    const p = await lab.newLab();
-    const fresh = await lab.newLab();
-    try {
-      await p.goto();
-      const a = p.card('A');
-      await a.play.click();
-      await expectPlaying(a, true);
+    await lab.withLab(
+      '',
+      async (p, fresh) => {
+        const a = p.card('A');
+        await a.play.click();
+        await expectPlaying(a, true);
 
-      await p.setSlider('failures', 4);
-      await p.expectOutput('failures', '4');
-      await p.expectField('A', 'answer', SAFE_MESSAGE);
-      await p.expectField('A', 'degraded', 'true');
-      await p.expectQuery({ failures: '4' });
+        await p.setSlider('failures', 4);
+        await p.expectOutput('failures', '4');
+        await p.expectField('A', 'answer', SAFE_MESSAGE);
+        await p.expectField('A', 'degraded', 'true');
+        await p.expectQuery({ failures: '4' });
 
-      // The stale replay stops; the timeline then shows the new run in full, exactly as a
-      // fresh page with the same link draws it.
-      await eventually(async () => assert.equal(await a.play.getAttribute('aria-pressed'), 'false'), { timeout: 10000, interval: 50 });
-      await expectPlaying(a, false);
-      await fresh.gotoUrl(await p.href());
-      assert.equal(await a.timeline.innerHTML(), await fresh.card('A').timeline.innerHTML());
+        // The stale replay stops; the timeline then shows the new run in full, exactly as a
+        // fresh page with the same link draws it.
+        await eventually(async () => assert.equal(await a.play.getAttribute('aria-pressed'), 'false'), { timeout: 10000, interval: 50 });
+        await expectPlaying(a, false);
+        await fresh.gotoUrl(await p.href());
+        assert.equal(await a.timeline.innerHTML(), await fresh.card('A').timeline.innerHTML());
 
-      // Play still works afterwards, and other cards can replay at the same time.
-      const c = p.card('C');
-      await a.play.click();
-      await c.play.click();
-      await expectPlaying(a, true);
-      await expectPlaying(c, true);
-      await a.play.click();
-      await expectPlaying(a, false);
-      await expectPlaying(c, true);
-      await c.play.click();
-      await expectPlaying(c, false);
-      p.assertNoErrors();
-      fresh.assertNoErrors();
-    } finally {
-      await p.close();
-      await fresh.close();
-    }
+        // Play still works afterwards, and other cards can replay at the same time.
+        const c = p.card('C');
+        await a.play.click();
+        await c.play.click();
+        await expectPlaying(a, true);
+        await expectPlaying(c, true);
+        await a.play.click();
+        await expectPlaying(a, false);
+        await expectPlaying(c, true);
+        await c.play.click();
+        await expectPlaying(c, false);
+      },
+      { secondPage: true },
+    );
   });
 
   test('replaying card D while deciding keeps the decision', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto();
+    await lab.withLab('', async (p) => {
       const d = p.card('D');
       await d.play.click();
       await expectPlaying(d, true);
@@ -125,9 +103,6 @@ describe('replay', () => {
       await p.expectField('D', 'answer', 'Email sent to all-staff@example.com.');
       await p.expectQuery({ approval: 'approve' });
       await eventually(async () => assert.equal(await d.play.getAttribute('aria-pressed'), 'false'), { timeout: 10000, interval: 50 });
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 });

@@ -1,30 +1,13 @@
 // Export a card's trace, import it back ("Replay a saved trace"), refuse bad files;
 // and the observability panel's structured log exported as JSON lines.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab, eventually, ALL_LETTERS, ANSWER, SAFE_MESSAGE } from './lab-page.mjs';
+import { useLab, eventually, ALL_LETTERS, ANSWER, SAFE_MESSAGE } from './lab-page.mjs';
 
 const IDENTICAL = 'this engine replays it identically: same tool calls, same order, same run';
 
-let lab;
-before(async () => {
-  lab = await startLab();
-});
-after(async () => {
-  await lab?.close();
-});
-
-async function withLab(query, body) {
-  const p = await lab.newLab();
-  try {
-    await p.goto(query);
-    await body(p);
-    p.assertNoErrors();
-  } finally {
-    await p.close();
-  }
-}
+const lab = useLab();
 
 /** Exports card `letter`'s trace; checks the file's name and header; returns its text. */
 async function exportTrace(p, letter) {
@@ -61,7 +44,7 @@ async function pageState(p, letter) {
 
 describe('export and import a trace', () => {
   test('A (failures=1) exported and imported back: the same result, replayed identically', async () => {
-    await withLab('failures=1', async (p) => {
+    await lab.withLab('failures=1', async (p) => {
       const a = p.card('A');
       await p.expectVerdict('A', /recovered on attempt 2/);
       const text = await exportTrace(p, 'A');
@@ -89,7 +72,7 @@ describe('export and import a trace', () => {
   });
 
   test('G (a duplicate charge) exported and imported back identically', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       await p.expectFacts('G', { charges: '2' });
       const text = await exportTrace(p, 'G');
       await importGood(p, 'trace-G.json', text, 'G');
@@ -102,7 +85,7 @@ describe('export and import a trace', () => {
   });
 
   test('bad files are refused with their reason; the imported trace and the cards stay as they were', async () => {
-    await withLab('failures=1', async (p) => {
+    await lab.withLab('failures=1', async (p) => {
       const good = await exportTrace(p, 'A');
       await importGood(p, 'trace-A.json', good, 'A');
       const before = await pageState(p, 'A');
@@ -142,7 +125,7 @@ describe('export and import a trace', () => {
 
 describe('structured log', () => {
   test('export-log downloads one JSON line per row of the structured log', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       const panel = p.page.getByTestId('observability');
       const summary = panel.locator('details summary', { hasText: 'Structured log' });
       const n = Number(/\((\d+) lines?\)/.exec(await summary.innerText())?.[1]);

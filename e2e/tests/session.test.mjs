@@ -1,28 +1,11 @@
 // The saved session (localStorage): a reload resumes paused runs and replays, the bare address
 // brings the last session back, and a corrupt saved session is set aside with a notice.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab, eventually, DEFAULTS, ANSWER, SESSION_KEY } from './lab-page.mjs';
+import { useLab, eventually, DEFAULTS, ANSWER, SESSION_KEY } from './lab-page.mjs';
 
-let lab;
-before(async () => {
-  lab = await startLab();
-});
-after(async () => {
-  await lab?.close();
-});
-
-async function withLab(query, body) {
-  const p = await lab.newLab();
-  try {
-    await p.goto(query);
-    await body(p);
-    p.assertNoErrors();
-  } finally {
-    await p.close();
-  }
-}
+const lab = useLab();
 
 async function expectDPaused(p) {
   await p.expectField('D', 'answer', /^Paused: send_email is waiting/);
@@ -44,7 +27,7 @@ async function savedSession(p) {
 
 describe('saved session', () => {
   test('a reload keeps D and M paused, and keeps a decision once made', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       await expectDPaused(p);
       await expectMPaused(p);
       await p.reload();
@@ -63,7 +46,7 @@ describe('saved session', () => {
   });
 
   test('a card that was replaying resumes its replay after a reload', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       // F's run is the longest (11 s of virtual time), so its replay is still going after a reload.
       const f = p.card('F');
       const full = await f.drawnCount();
@@ -88,7 +71,7 @@ describe('saved session', () => {
   });
 
   test('the bare address brings back the saved settings; a link with a query wins', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       await p.setSlider('failures', 1);
       await p.setSlider('rungs_down', 3);
       await p.card('M').deny.click();
@@ -114,9 +97,7 @@ describe('saved session', () => {
   });
 
   test('a corrupt saved session is set aside with a notice; the page starts fresh and works', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto('failures=4');
+    await lab.withLab('failures=4', async (p) => {
       await p.page.evaluate((k) => localStorage.setItem(k, '{garbage'), SESSION_KEY);
 
       await p.goto('');
@@ -132,9 +113,6 @@ describe('saved session', () => {
       await p.expectVerdict('A', /recovered on attempt 2/);
       await eventually(async () => assert.equal(new URLSearchParams((await savedSession(p)).settings).get('failures'), '1'));
       assert.equal(await p.storage(`${SESSION_KEY}.unreadable`), '{garbage');
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 });

@@ -1,32 +1,14 @@
 // Moving the sliders: each move shows the new value, rewrites the link and re-runs the cards.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab, eventually, SAFE_MESSAGE, ANSWER } from './lab-page.mjs';
+import { useLab, eventually, SAFE_MESSAGE, ANSWER } from './lab-page.mjs';
 
 describe('sliders', () => {
-  let lab;
-  before(async () => {
-    lab = await startLab();
-  });
-  after(async () => {
-    await lab?.close();
-  });
-
-  /** Runs `body(p)` on a fresh page opened at `query`, then checks for errors and closes it. */
-  async function withLab(query, body) {
-    const p = await lab.newLab();
-    try {
-      await p.goto(query);
-      await body(p);
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
-  }
+  const lab = useLab();
 
   test('failures 1 and 3 flip card A between recovered and not recovered', () =>
-    withLab('', async (p) => {
+    lab.withLab('', async (p) => {
       await p.setSlider('failures', 1);
       await p.expectOutput('failures', '1');
       await p.expectQuery({ failures: '1' });
@@ -53,7 +35,7 @@ describe('sliders', () => {
     }));
 
   test('the failure count only changes card A', () =>
-    withLab('', async (p) => {
+    lab.withLab('', async (p) => {
       const before = await p.snapshotAll();
       await p.setSlider('failures', 5);
       await p.expectField('A', 'answer', SAFE_MESSAGE);
@@ -64,7 +46,7 @@ describe('sliders', () => {
     }));
 
   test('max_steps 2 and 8 change B\'s message and step count', () =>
-    withLab('', async (p) => {
+    lab.withLab('', async (p) => {
       await p.setSlider('max_steps', 2);
       await p.expectOutput('max_steps', '2');
       await p.expectQuery({ max_steps: '2' });
@@ -81,7 +63,7 @@ describe('sliders', () => {
     }));
 
   test('timeout 1.5 and 5 let E finish; 1.45 still times out', () =>
-    withLab('', async (p) => {
+    lab.withLab('', async (p) => {
       await p.setSlider('timeout', 1.5);
       await p.expectOutput('timeout', '1.5s');
       await p.expectQuery({ timeout: '1.5' });
@@ -107,7 +89,7 @@ describe('sliders', () => {
     }));
 
   test('raising attempts to 5 lets A recover from 3 failures again; 5 failures do not', () =>
-    withLab('', async (p) => {
+    lab.withLab('', async (p) => {
       await p.setSlider('failures', 3);
       await p.expectField('A', 'degraded', 'true');
 
@@ -132,7 +114,7 @@ describe('sliders', () => {
     }));
 
   test('the advanced knobs show their values and land in the link', () =>
-    withLab('', async (p) => {
+    lab.withLab('', async (p) => {
       await p.openAdvanced();
       await p.setSlider('base_delay', 0.25);
       await p.expectOutput('base_delay', '0.25s');
@@ -157,7 +139,7 @@ describe('sliders', () => {
     }));
 
   test('an out-of-range seed is refused with a message and changes nothing', () =>
-    withLab('', async (p) => {
+    lab.withLab('', async (p) => {
       const before = await p.snapshotAll();
       await p.setSeed(1000000);
       const error = p.page.locator('.knob', { has: p.knob('seed') }).locator('.knob-error');
@@ -174,7 +156,7 @@ describe('sliders', () => {
     }));
 
   test('reset clears the message about a refused seed', () =>
-    withLab('', async (p) => {
+    lab.withLab('', async (p) => {
       await p.setSeed(1000000);
       const error = p.page.locator('.knob', { has: p.knob('seed') }).locator('.knob-error');
       await eventually(async () => assert.match(await error.innerText(), /ignored/));

@@ -1,29 +1,12 @@
 // What-if statistics (A/B over thousands of seeded runs), the thundering herd and retry
 // amplification panels.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { saveScreenshot } from '../lib/harness.mjs';
-import { startLab, eventually, percent } from './lab-page.mjs';
+import { useLab, eventually, percent } from './lab-page.mjs';
 
-let lab;
-before(async () => {
-  lab = await startLab();
-});
-after(async () => {
-  await lab?.close();
-});
-
-async function withLab(query, body) {
-  const p = await lab.newLab();
-  try {
-    await p.goto(query);
-    await body(p);
-    p.assertNoErrors();
-  } finally {
-    await p.close();
-  }
-}
+const lab = useLab();
 
 /** "36s", "2.7s", "0.58s", "120ms", "2min" → seconds. */
 function seconds(text) {
@@ -59,7 +42,7 @@ function assertHerdOrder(herd, what) {
 
 describe('what-if statistics', () => {
   test('the A/B table follows the failure rate, the workload and policy B (screenshot stats)', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       let t = await p.waitStats();
       assert.match(t.timing, /^10000 \+ 10000 runs in [\d.]+ ms\.$/);
       assert.ok(Number.isFinite(t.ms) && t.ms >= 0, `data-ms is a number (${t.ms})`);
@@ -113,42 +96,38 @@ describe('what-if statistics', () => {
   });
 
   test('the permalink reproduces the same statistics', async () => {
-    const p = await lab.newLab();
-    const other = await lab.newLab();
-    try {
-      await p.goto('');
-      let t = await p.waitStats();
-      await p.select('stats_workload', 'solve');
-      t = await p.waitStats(t);
-      await p.setSlider('stats_rate', 0.35);
-      t = await p.waitStats(t);
-      await p.select('stats_latency', 'uniform');
-      t = await p.waitStats(t);
-      await p.select('ab_variant', 'full_jitter');
-      t = await p.waitStats(t);
-      await p.expectQuery({ stats_workload: 'solve', stats_rate: '0.35', stats_latency: 'uniform', ab_variant: 'full_jitter' });
-      const link = await p.href();
+    await lab.withLab(
+      '',
+      async (p, other) => {
+        let t = await p.waitStats();
+        await p.select('stats_workload', 'solve');
+        t = await p.waitStats(t);
+        await p.setSlider('stats_rate', 0.35);
+        t = await p.waitStats(t);
+        await p.select('stats_latency', 'uniform');
+        t = await p.waitStats(t);
+        await p.select('ab_variant', 'full_jitter');
+        t = await p.waitStats(t);
+        await p.expectQuery({ stats_workload: 'solve', stats_rate: '0.35', stats_latency: 'uniform', ab_variant: 'full_jitter' });
+        const link = await p.href();
 
-      await other.gotoUrl(link);
-      const there = await other.waitStats();
-      assert.deepEqual(there.rows, t.rows, 'the same link gives the same table in another browser context');
-      assert.equal(there.runs, t.runs);
+        await other.gotoUrl(link);
+        const there = await other.waitStats();
+        assert.deepEqual(there.rows, t.rows, 'the same link gives the same table in another browser context');
+        assert.equal(there.runs, t.runs);
 
-      await p.reload();
-      const again = await p.waitStats();
-      assert.deepEqual(again.rows, t.rows, 'a reload gives the same table');
-      p.assertNoErrors();
-      other.assertNoErrors();
-    } finally {
-      await p.close();
-      await other.close();
-    }
+        await p.reload();
+        const again = await p.waitStats();
+        assert.deepEqual(again.rows, t.rows, 'a reload gives the same table');
+      },
+      { secondPage: true },
+    );
   });
 });
 
 describe('thundering herd', () => {
   test('exponential backoff without jitter does the most work and is slowest; full jitter does the least (screenshot herd)', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       assertHerdOrder(await herdTable(p), '50 clients');
       await saveScreenshot(p.page.getByTestId('herd'), 'herd');
 
@@ -170,7 +149,7 @@ describe('thundering herd', () => {
 
 describe('retry amplification', () => {
   test('retries in three layers multiply: 3 × 3 × 3 = 27 calls (screenshot amplify)', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       const calls = async () => Object.fromEntries((await p.tableRows('amp-table')).map(([layer, n]) => [layer, Number(n)]));
       const verdict = p.page.getByTestId('amp-verdict');
       await eventually(async () => assert.deepEqual(await calls(), { SDK: 3, 'agent framework': 9, 'tool wrapper': 27 }));

@@ -1,33 +1,15 @@
 // The failure-first toolbox (cards G–N, each with its own knobs) and the header's kill switch.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { saveScreenshot } from '../lib/harness.mjs';
-import { startLab, eventually, ALL_LETTERS, TOOLBOX, ANSWER, SAFE_MESSAGE, KILLED } from './lab-page.mjs';
+import { useLab, eventually, ALL_LETTERS, TOOLBOX, ANSWER, SAFE_MESSAGE, KILLED } from './lab-page.mjs';
 
-let lab;
-before(async () => {
-  lab = await startLab();
-});
-after(async () => {
-  await lab?.close();
-});
-
-/** Runs `body(p)` on a fresh page opened at `query`, then checks the page logged no errors. */
-async function withLab(query, body, contextOptions = {}) {
-  const p = await lab.newLab(contextOptions);
-  try {
-    await p.goto(query);
-    await body(p);
-    p.assertNoErrors();
-  } finally {
-    await p.close();
-  }
-}
+const lab = useLab();
 
 describe('toolbox cards G–N', () => {
   test('every toolbox card has a result, a verdict and a timeline (screenshots card-G … card-N)', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       for (const l of TOOLBOX) {
         const c = p.card(l);
         assert.notEqual(await c.field('answer'), '', `card ${l} has an answer`);
@@ -42,7 +24,7 @@ describe('toolbox cards G–N', () => {
   });
 
   test('G: a blind retry charges the card twice; idempotency keys make it once', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       const g = p.card('G');
       const box = g.knob('idempotency');
       assert.equal(await box.isChecked(), false, 'idempotency keys are off by default');
@@ -62,7 +44,7 @@ describe('toolbox cards G–N', () => {
   });
 
   test('H: every rung down the fallback ladder is named and counted', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       await p.expectFacts('H', { 'answered by': 'backup (simpler prompt)', 'fallbacks used': '1' });
       assert.equal(await p.card('H').tone(), 'handled');
       const ladder = [
@@ -85,7 +67,7 @@ describe('toolbox cards G–N', () => {
   });
 
   test('I: repeated errors hand off with a ticket a human can copy; too late a threshold files none', async () => {
-    await withLab(
+    await lab.withLab(
       '',
       async (p) => {
         const i = p.card('I');
@@ -124,7 +106,7 @@ describe('toolbox cards G–N', () => {
   });
 
   test('J: whichever budget is reached first stops the run and is marked fired', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       const gauges = p.card('J').root.locator('[data-testid="gauges"] li');
       const fired = async () => {
         assert.equal(await gauges.count(), 4, 'four gauges');
@@ -158,7 +140,7 @@ describe('toolbox cards G–N', () => {
   });
 
   test('K: the switch flipped mid-run stops it within one step, unless the step cap comes first', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       await p.expectField('K', 'answer', KILLED);
       await p.expectVerdict('K', /stopped within one step$/);
       const at01 = Number(await p.card('K').field('steps'));
@@ -175,7 +157,7 @@ describe('toolbox cards G–N', () => {
   });
 
   test('L: transient errors are retried, permanent ones are not', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       await p.expectFacts('L', { 'retry?': 'yes', 'backoff?': 'yes' });
       await p.expectField('L', 'answer', ANSWER);
       for (const err of ['500', 'timeout', 'network', '429']) {
@@ -203,7 +185,7 @@ describe('toolbox cards G–N', () => {
   });
 
   test('M: a bulk change pauses after one test record until a human confirms or stops it', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       const m = p.card('M');
       await p.expectField('M', 'answer', /^Paused: update_records is waiting/);
       await p.expectFacts('M', { 'records updated': '1 of 100' });
@@ -227,7 +209,7 @@ describe('toolbox cards G–N', () => {
   });
 
   test('N: below the critic threshold the answer is revised once, never more', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       await p.expectFacts('N', { 'critic scores': '5/10 then 8/10' });
       await p.expectVerdict('N', /revised once/);
 
@@ -264,7 +246,7 @@ describe('kill switch', () => {
   }
 
   test('on stops every run before its first step; off brings the runs back', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       await expectSwitch(p, false);
       const before = {};
       for (const l of ALL_LETTERS) before[l] = await p.card(l).snapshot();
@@ -290,7 +272,7 @@ describe('kill switch', () => {
   test(
     'while on, every verdict says the kill switch stopped the run',
     async () => {
-      await withLab('kill=on', async (p) => {
+      await lab.withLab('kill=on', async (p) => {
         await expectAllKilled(p);
         const wrong = [];
         for (const l of ALL_LETTERS) {
@@ -303,7 +285,7 @@ describe('kill switch', () => {
   );
 
   test('flipped during a replay of B, B stops where its replay was and the replay ends', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       const b = p.card('B');
       const fullSteps = Number(await b.field('steps'));
       const full = await b.drawnCount();
@@ -330,7 +312,7 @@ describe('kill switch', () => {
   });
 
   test('D paused for approval: its Approve and Deny go while the switch is on and come back after', async () => {
-    await withLab('', async (p) => {
+    await lab.withLab('', async (p) => {
       const d = p.card('D');
       await p.expectField('D', 'answer', /^Paused: send_email is waiting/);
       assert.equal(await d.approve.isVisible(), true);

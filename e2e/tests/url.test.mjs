@@ -1,27 +1,18 @@
 // The link in the address bar: it reproduces the page, and a broken one never breaks it.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab, eventually, LETTERS, DEFAULTS, DEFAULT_QUERY, SAFE_MESSAGE, ANSWER } from './lab-page.mjs';
+import { useLab, eventually, LETTERS, DEFAULTS, DEFAULT_QUERY, SAFE_MESSAGE, ANSWER } from './lab-page.mjs';
 
 const SHARED =
   'failures=3&max_steps=2&timeout=1.5&attempts=4&base_delay=0.25&jitter=full&seed=7&approval=approve';
 
-// One browser and server for the whole file.
-let lab;
-before(async () => {
-  lab = await startLab();
-});
-after(async () => {
-  await lab?.close();
-});
+const lab = useLab();
 
 describe('the link reproduces the page', () => {
 
   test('a link with non-default values sets the knobs and the cards, and survives a reload', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto(SHARED);
+    await lab.withLab(SHARED, async (p) => {
       assert.equal(await p.notice.count(), 0, 'a good link shows no notice');
 
       // The knobs show the link's values.
@@ -69,65 +60,56 @@ describe('the link reproduces the page', () => {
       await p.reload();
       assert.deepEqual(await p.snapshotAll(), s, 'same results and verdicts after a reload');
       assert.deepEqual(await p.knobValues(), knobs);
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('a link copied after moving the knobs opens the same page elsewhere', async () => {
-    const p = await lab.newLab();
-    const q = await lab.newLab();
-    try {
-      await p.goto();
-      await p.setSlider('failures', 4);
-      await p.setSlider('max_steps', 7);
-      await p.setSlider('timeout', 0.35);
-      await p.openAdvanced();
-      await p.setSlider('attempts', 6);
-      await p.setSlider('base_delay', 0.15);
-      await p.setSlider('breaker_threshold', 2);
-      await p.setSlider('breaker_cooldown', 1.5);
-      await p.setSeed(31337);
-      await p.setJitter('decorrelated');
-      await p.card('D').deny.click();
-      await p.expectQuery({
-        failures: '4',
-        max_steps: '7',
-        timeout: '0.35',
-        attempts: '6',
-        base_delay: '0.15',
-        breaker_threshold: '2',
-        breaker_cooldown: '1.5',
-        seed: '31337',
-        jitter: 'decorrelated',
-        approval: 'deny',
-      });
-      const link = await p.href();
-      const cards = await p.snapshotAll();
-      const knobs = await p.knobValues();
+    await lab.withLab(
+      '',
+      async (p, q) => {
+        await p.setSlider('failures', 4);
+        await p.setSlider('max_steps', 7);
+        await p.setSlider('timeout', 0.35);
+        await p.openAdvanced();
+        await p.setSlider('attempts', 6);
+        await p.setSlider('base_delay', 0.15);
+        await p.setSlider('breaker_threshold', 2);
+        await p.setSlider('breaker_cooldown', 1.5);
+        await p.setSeed(31337);
+        await p.setJitter('decorrelated');
+        await p.card('D').deny.click();
+        await p.expectQuery({
+          failures: '4',
+          max_steps: '7',
+          timeout: '0.35',
+          attempts: '6',
+          base_delay: '0.15',
+          breaker_threshold: '2',
+          breaker_cooldown: '1.5',
+          seed: '31337',
+          jitter: 'decorrelated',
+          approval: 'deny',
+        });
+        const link = await p.href();
+        const cards = await p.snapshotAll();
+        const knobs = await p.knobValues();
 
-      // Another visitor (fresh context, no shared state) opens the copied link.
-      await q.gotoUrl(link);
-      assert.equal(await q.notice.count(), 0);
-      assert.deepEqual(await q.knobValues(), knobs, 'same knob values');
-      assert.deepEqual(await q.snapshotAll(), cards, 'same results and verdicts');
-      assert.equal(await q.href(), link, 'the link is already canonical');
-      p.assertNoErrors();
-      q.assertNoErrors();
-    } finally {
-      await p.close();
-      await q.close();
-    }
+        // Another visitor (fresh context, no shared state) opens the copied link.
+        await q.gotoUrl(link);
+        assert.equal(await q.notice.count(), 0);
+        assert.deepEqual(await q.knobValues(), knobs, 'same knob values');
+        assert.deepEqual(await q.snapshotAll(), cards, 'same results and verdicts');
+        assert.equal(await q.href(), link, 'the link is already canonical');
+      },
+      { secondPage: true },
+    );
   });
 });
 
 describe('a broken link', () => {
 
   test('lists every ignored value, keeps the good ones, uses defaults for the rest', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto('max_steps=99&timeout=abc&jitter=wild&bogus=1&failures=3&attempts=4&approval=maybe');
+    await lab.withLab('max_steps=99&timeout=abc&jitter=wild&bogus=1&failures=3&attempts=4&approval=maybe', async (p) => {
       await p.notice.waitFor();
       const items = (await p.notice.locator('li').allInnerTexts()).map((t) => t.trim());
       assert.deepEqual(items, [
@@ -167,46 +149,31 @@ describe('a broken link', () => {
       // The notice can be dismissed.
       await p.notice.getByRole('button', { name: 'Dismiss' }).click();
       await eventually(async () => assert.equal(await p.notice.count(), 0));
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('reset also clears the notice', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto('max_steps=99');
+    await lab.withLab('max_steps=99', async (p) => {
       await p.notice.waitFor();
       await p.reset.click();
       await eventually(async () => assert.equal(await p.notice.count(), 0));
       await p.expectQuery(DEFAULTS);
       assert.deepEqual(await p.contractQuery(), DEFAULTS);
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   test('a repeated setting: the first value is used and the second is reported', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto('failures=1&failures=5');
+    await lab.withLab('failures=1&failures=5', async (p) => {
       await p.notice.waitFor();
       assert.match(await p.notice.innerText(), /`failures` appears more than once; only its first value was read/);
       assert.equal(await p.outputText('failures'), '1');
       assert.match(await p.card('A').verdict(), /recovered on attempt 2/);
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   for (const garbage of ['?%%%&=&timeout=', '?&&&', '?timeout=1e400&failures=-0&seed=1.5', '?jitter=%F0%9F%92%A5&%E0%A4=x&max_steps=%', '?' + 'x'.repeat(4000)]) {
     test(`garbage ${JSON.stringify(garbage.slice(0, 40))} does not blank the page`, async () => {
-      const p = await lab.newLab();
-      try {
-        await p.goto(garbage);
+      await lab.withLab(garbage, async (p) => {
         // Every card renders, with the defaults' outcomes.
         for (const l of LETTERS) {
           assert.equal(await p.card(l).root.isVisible(), true, `card ${l} visible`);
@@ -219,23 +186,15 @@ describe('a broken link', () => {
         // The page is still interactive.
         await p.setSlider('failures', 4);
         await p.expectField('A', 'degraded', 'true');
-        p.assertNoErrors();
-      } finally {
-        await p.close();
-      }
+      });
     });
   }
 
   test('a clean link needs no notice and keeps its values', async () => {
-    const p = await lab.newLab();
-    try {
-      await p.goto(DEFAULT_QUERY);
+    await lab.withLab(DEFAULT_QUERY, async (p) => {
       assert.equal(await p.notice.count(), 0);
       await p.expectQuery(DEFAULTS);
       assert.deepEqual(await p.contractQuery(), DEFAULTS);
-      p.assertNoErrors();
-    } finally {
-      await p.close();
-    }
+    });
   });
 });
