@@ -5,14 +5,33 @@ use crate::card::Card;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::scenario::{describe, ScenarioRun, Settings};
-use reliability_core::tracefile::{import, replay, ReplayReport};
+use reliability_core::tracefile::{check, ReplayReport};
 use wasm_bindgen::JsCast;
+
+/// What replaying a file against this engine showed, in words. The card shows the engine's
+/// replay, so when the file differs the words say what the file itself claimed.
+fn replay_verdict(report: &ReplayReport, saved_answer: &str) -> String {
+    if report.identical {
+        "this engine replays it identically: same tool calls, same order, same run".to_string()
+    } else if report.same_tool_calls() {
+        format!(
+            "same tool calls in the same order, but other details differ from this engine's run (the file's answer: {saved_answer:?}); the card shows this engine's replay"
+        )
+    } else {
+        format!(
+            "DIFFERENT tool calls: the file has [{}], this engine makes [{}]; the card shows this engine's replay",
+            report.saved.join(", "),
+            report.replayed.join(", ")
+        )
+    }
+}
 
 /// The import panel. A bad file gets a message naming the problem; whatever was imported
 /// before stays on the page.
 #[component]
 pub fn Importer() -> impl IntoView {
-    let imported = RwSignal::new(None::<(String, ScenarioRun, ReplayReport, Vec<String>)>);
+    // (file name, the card, what the replay check said, settings the page could not use)
+    let imported = RwSignal::new(None::<(String, ScenarioRun, String, Vec<String>)>);
     let error = RwSignal::new(None::<String>);
     let on_change = move |ev: leptos::ev::Event| {
         let Some(input) = ev
@@ -25,17 +44,17 @@ pub fn Importer() -> impl IntoView {
             let result = browser::read_chosen_file(&input)
                 .await
                 .and_then(|(name, text)| {
-                    import(&text)
-                        .map(|file| (name.clone(), file))
+                    check(&text)
+                        .map(|checked| (name.clone(), checked))
                         .map_err(|e| format!("{name}: {e}"))
                 });
             match result {
-                Ok((name, file)) => {
-                    let report = replay(&file);
-                    let (settings, notices) = Settings::from_query(&file.settings);
+                Ok((name, checked)) => {
+                    let (settings, notices) = Settings::from_query(&checked.settings);
                     let ignored = notices.into_iter().map(|n| n.message).collect();
-                    let card = describe(file.scenario, &settings, file.run.clone());
-                    imported.try_set(Some((name, card, report, ignored)));
+                    let verdict = replay_verdict(&checked.report, &checked.saved_answer);
+                    let card = describe(checked.scenario, &settings, checked.replayed);
+                    imported.try_set(Some((name, card, verdict, ignored)));
                     error.try_set(None);
                 }
                 Err(message) => {
@@ -62,19 +81,8 @@ pub fn Importer() -> impl IntoView {
                     <strong>"Could not import: "</strong>{e}
                 </p>
             })}
-            {move || imported.get().map(|(name, card, report, ignored)| {
+            {move || imported.get().map(|(name, card, verdict, ignored)| {
                 let run = Signal::derive(move || card.clone());
-                let verdict = if report.identical {
-                    "this engine replays it identically: same tool calls, same order, same run".to_string()
-                } else if report.same_tool_calls() {
-                    "same tool calls in the same order, but other details differ from this engine's run".to_string()
-                } else {
-                    format!(
-                        "DIFFERENT tool calls: the file has [{}], this engine makes [{}]",
-                        report.saved.join(", "),
-                        report.replayed.join(", ")
-                    )
-                };
                 view! {
                     <div class="imported" data-testid="imported">
                         <p class="replay-check" data-testid="replay-check">

@@ -4,7 +4,7 @@ use crate::browser;
 use leptos::prelude::*;
 use reliability_core::observe::{log, to_jsonl, MetricsBuilder};
 use reliability_core::scenario::ScenarioRun;
-use reliability_core::time::Secs;
+use reliability_core::time::{fixed, Secs};
 
 /// Error rates, retries, top errors, fallback use, alerts and the log of all `runs`.
 #[component]
@@ -80,7 +80,7 @@ pub fn ObservabilityPanel(
                     <h3>"Summary"</h3>
                     <dl class="facts">
                         <div><dt>"runs"</dt><dd>{move || m.with(|m| m.runs)}</dd></div>
-                        <div><dt>"retries per run"</dt><dd>{move || m.with(|m| format!("{:.2}", m.avg_retries))}</dd></div>
+                        <div><dt>"retries per run"</dt><dd>{move || m.with(|m| fixed(m.avg_retries, 2))}</dd></div>
                         <div><dt>"fallback use"</dt><dd>{move || m.with(|m| format!("{} step{} down, in {} run{}", m.fallbacks, if m.fallbacks == 1 { "" } else { "s" }, m.runs_with_fallback, if m.runs_with_fallback == 1 { "" } else { "s" }))}</dd></div>
                         <div><dt>"top errors"</dt><dd>{move || m.with(|m| {
                             let top: Vec<String> = m.top_errors.iter().take(4).map(|(k, n)| format!("{k} ×{n}")).collect();
@@ -98,7 +98,7 @@ pub fn ObservabilityPanel(
                                     <th scope="row">{t.target.clone()}</th>
                                     <td>{t.attempts}</td>
                                     <td>{t.errors}</td>
-                                    <td>{format!("{:.0}%", t.rate() * 100.0)}</td>
+                                    <td>{format!("{}%", fixed(t.rate() * 100.0, 0))}</td>
                                 </tr>
                             }).collect_view())}
                         </tbody>

@@ -14,7 +14,7 @@ use reliability_core::scenario::{Place, Settings, KNOBS};
 use reliability_core::stats::{
     experiment, variant, Accumulator, Experiment, Histogram, Policy, Summary,
 };
-use reliability_core::time::{Micros, Secs};
+use reliability_core::time::{fixed, Micros, Secs};
 
 /// Seeds averaged per point of the herd plot.
 const HERD_SEEDS: u32 = 10;
@@ -36,7 +36,7 @@ fn knobs_at(place: Place, settings: RwSignal<Settings>) -> impl IntoView {
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
+    format!("{}%", fixed(x * 100.0, 1))
 }
 
 /// One row of the A/B table: the metric, both values as text, and which side is better.
@@ -69,24 +69,24 @@ fn row(
 fn short_secs(us: f64) -> String {
     let s = us / 1e6;
     if s >= 10.0 {
-        format!("{s:.0}s")
+        format!("{}s", fixed(s, 0))
     } else if s >= 1.0 {
-        format!("{s:.1}s")
+        format!("{}s", fixed(s, 1))
     } else {
-        format!("{s:.2}s")
+        format!("{}s", fixed(s, 2))
     }
 }
 
 fn num(x: f64) -> String {
-    format!("{x:.2}")
+    fixed(x, 2)
 }
 
 fn tokens(x: f64) -> String {
-    format!("{x:.0}")
+    fixed(x, 0)
 }
 
 fn usd(x: f64) -> String {
-    format!("${:.5}", x / 1e6)
+    format!("${}", fixed(x / 1e6, 5))
 }
 
 /// A histogram as SVG bars.
@@ -168,11 +168,11 @@ pub fn StatsPanel(
             </p>
             <div class="knobs">{knobs_at(Place::Stats, settings)}</div>
             <p class="progress" role="status" data-testid="stats-progress">
-                {move || progress.get().map(|p| format!("Computing… {:.0}%", p * 100.0))}
+                {move || progress.get().map(|p| format!("Computing… {}%", fixed(p * 100.0, 0)))}
             </p>
             {move || result.get().map(|(a, b, ms)| view! {
-                <p class="help" data-testid="stats-timing" data-ms=format!("{ms:.1}")>
-                    {format!("{} + {} runs in {:.1} ms.", a.runs, b.runs, ms)}
+                <p class="help" data-testid="stats-timing" data-ms=fixed(ms, 1)>
+                    {format!("{} + {} runs in {} ms.", a.runs, b.runs, fixed(ms, 1))}
                 </p>
                 <div class="table-scroll">
                     <table class="ab" data-testid="ab-table">
@@ -293,7 +293,7 @@ fn HerdPlot(
             <div class="knobs">{knobs_at(Place::Herd, settings)}</div>
             <p class="progress" role="status">{move || busy.get().then_some("Simulating…")}</p>
             <div class="plots">
-                {move || line_chart("Writes attempted (work)", &points.get(), |p| p.calls, false, |v| format!("{v:.0}"))}
+                {move || line_chart("Writes attempted (work)", &points.get(), |p| p.calls, false, |v| fixed(v, 0))}
                 {move || line_chart("Time until the last client is done", &points.get(), |p| p.completion, true, short_secs)}
             </div>
             <div class="table-scroll">
@@ -304,7 +304,7 @@ fn HerdPlot(
                             let pts = points.get();
                             let top = pts.iter().map(|p| p.clients).max().unwrap_or(0);
                             Strategy::ALL.iter().filter_map(|s| pts.iter().find(|p| p.strategy == *s && p.clients == top).map(|p| view! {
-                                <tr><th scope="row">{s.label()}</th><td>{format!("{:.0}", p.calls)}</td><td>{short_secs(p.completion)}</td></tr>
+                                <tr><th scope="row">{s.label()}</th><td>{fixed(p.calls, 0)}</td><td>{short_secs(p.completion)}</td></tr>
                             })).collect_view()
                         }}
                     </tbody>
@@ -362,7 +362,7 @@ fn line_chart(
             let pts: Vec<&Point> = points.iter().filter(|p| p.strategy == *s).collect();
             let path = pts
                 .iter()
-                .map(|p| format!("{:.1},{:.1}", x(p.clients), y(value(p))))
+                .map(|p| format!("{},{}", fixed(x(p.clients), 1), fixed(y(value(p)), 1)))
                 .collect::<Vec<_>>()
                 .join(" ");
             let marks = pts
@@ -392,8 +392,8 @@ fn line_chart(
                 <line class="axis" x1=left x2=left y1=top y2=axis_y></line>
                 <text x=left - 4.0 y=top + 10.0 text-anchor="end">{fmt(max_y)}</text>
                 <text x=left - 4.0 y=axis_y text-anchor="end">{if log { fmt(min_y) } else { "0".to_string() }}</text>
-                <text x=w - 10.0 y=h - 6.0 text-anchor="end">{format!("{max_x:.0} clients")}</text>
-                <text x=left y=h - 6.0>{format!("{min_x:.0}")}</text>
+                <text x=w - 10.0 y=h - 6.0 text-anchor="end">{format!("{} clients", fixed(max_x, 0))}</text>
+                <text x=left y=h - 6.0>{fixed(min_x, 0)}</text>
                 {lines}
             </svg>
             <figcaption>

@@ -3,6 +3,7 @@
 
 use crate::agent::Stop;
 use crate::scenario::ScenarioRun;
+use crate::time::fixed;
 use crate::trace::{EventKind, Target};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -145,9 +146,9 @@ impl MetricsBuilder {
                 alerts.insert(
                     0,
                     format!(
-                        "{} fails {:.0}% of its calls ({} of {})",
+                        "{} fails {}% of its calls ({} of {})",
                         t.target,
-                        t.rate() * 100.0,
+                        fixed(t.rate() * 100.0, 0),
                         t.errors,
                         t.attempts
                     ),
@@ -156,8 +157,8 @@ impl MetricsBuilder {
         }
         if m.avg_retries > thresholds::AVG_RETRIES {
             alerts.push(format!(
-                "{:.2} retries per run on average (over {})",
-                m.avg_retries,
+                "{} retries per run on average (over {})",
+                fixed(m.avg_retries, 2),
                 thresholds::AVG_RETRIES
             ));
         }

@@ -48,6 +48,39 @@ impl fmt::Display for Secs {
     }
 }
 
+/// `x` with exactly `decimals` digits after the point (at most 9), rounded half away from zero:
+/// `fixed(0.9925, 1)` is `"1.0"`. Integer arithmetic only, so a web page that formats numbers
+/// this way does not carry the float formatter.
+pub fn fixed(x: f64, decimals: u32) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "NaN".into()
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    let d = decimals.min(9);
+    let scale = 10u64.pow(d);
+    let scaled = (x.abs() * scale as f64).round();
+    if scaled >= u64::MAX as f64 {
+        return format!("{}{}", if x < 0.0 { "-" } else { "" }, u64::MAX);
+    }
+    let n = scaled as u64;
+    let sign = if x < 0.0 && n > 0 { "-" } else { "" };
+    if d == 0 {
+        format!("{sign}{n}")
+    } else {
+        format!(
+            "{sign}{}.{:0width$}",
+            n / scale,
+            n % scale,
+            width = d as usize
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +93,18 @@ mod tests {
         assert_eq!(Secs(SEC).to_string(), "1.0s");
         assert_eq!(Secs(0).to_string(), "0.0s");
         assert_eq!(Secs(1).to_string(), "0.000001s");
+    }
+
+    #[test]
+    fn fixed_rounds_to_the_digits_asked() {
+        assert_eq!(fixed(0.9925, 1), "1.0");
+        assert_eq!(fixed(99.25, 1), "99.3");
+        assert_eq!(fixed(2.0, 2), "2.00");
+        assert_eq!(fixed(0.00123, 5), "0.00123");
+        assert_eq!(fixed(-1.26, 1), "-1.3");
+        assert_eq!(fixed(-0.01, 1), "0.0");
+        assert_eq!(fixed(1234.5, 0), "1235");
+        assert_eq!(fixed(f64::NAN, 2), "NaN");
     }
 
     #[test]

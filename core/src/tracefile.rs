@@ -104,6 +104,110 @@ impl std::error::Error for ImportError {}
 
 /// Reads a trace file, checking format, version and content in that order.
 pub fn import(text: &str) -> Result<TraceFile, ImportError> {
+    check_header(text)?;
+    serde_json::from_str(text).map_err(|e| ImportError::Invalid {
+        detail: e.to_string(),
+    })
+}
+
+/// A trace file checked against this engine without reading its run into the engine's types
+/// (the page's reader: the engine is deterministic, so it re-runs the file's settings and
+/// compares; this keeps the web page's download small).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    /// Which card.
+    pub scenario: ScenarioId,
+    /// The settings the file was made with (a permalink query).
+    pub settings: String,
+    /// This engine's run for those settings.
+    pub replayed: Run,
+    /// The comparison.
+    pub report: ReplayReport,
+    /// The file's own answer, for when it differs.
+    pub saved_answer: String,
+}
+
+/// Reads a trace file for the page: the same checks and messages as [`import`], then a
+/// replay of its settings compared with the file's run.
+pub fn check(text: &str) -> Result<Checked, ImportError> {
+    check_header(text)?;
+    #[derive(Deserialize)]
+    struct Light {
+        scenario: ScenarioId,
+        settings: String,
+        run: serde_json::Value,
+    }
+    let file: Light = serde_json::from_str(text).map_err(|e| ImportError::Invalid {
+        detail: e.to_string(),
+    })?;
+    let damaged = |detail: &str| ImportError::Invalid {
+        detail: detail.to_string(),
+    };
+    let outcome = file
+        .run
+        .get("outcome")
+        .ok_or_else(|| damaged("the run has no outcome"))?;
+    let saved_answer = outcome
+        .get("answer")
+        .and_then(|a| a.as_str())
+        .ok_or_else(|| damaged("the outcome's answer is not text"))?
+        .to_string();
+    if outcome.get("steps").and_then(|v| v.as_u64()).is_none() {
+        return Err(damaged("the outcome's steps is not a whole number"));
+    }
+    let trace = file
+        .run
+        .get("trace")
+        .and_then(|t| t.as_array())
+        .ok_or_else(|| damaged("the run's trace is not a list of events"))?;
+    let mut saved_calls = Vec::new();
+    for event in trace {
+        let Some(kind) = event.get("kind") else {
+            return Err(damaged("an event has no kind"));
+        };
+        if let Some(call) = kind.get("tool_requested").and_then(|t| t.get("call")) {
+            saved_calls.push(call);
+        }
+    }
+    let settings = sanitize(&Settings::from_query(&file.settings).0);
+    let replayed = simulate(file.scenario, &settings, true);
+    // Values go through the same (pretty) writer the export uses: one serialiser in the page.
+    fn as_value<T: Serialize>(x: &T) -> Option<serde_json::Value> {
+        let text = serde_json::to_string_pretty(x).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+    let identical = as_value(&replayed).is_some_and(|v| v == file.run);
+    // The file's calls are named like the engine's where they match, else shown as JSON.
+    let replayed_calls: Vec<&crate::tools::ToolCall> = replayed
+        .trace
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ToolRequested { call } => Some(call),
+            _ => None,
+        })
+        .collect();
+    let saved = saved_calls
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match replayed_calls.get(i) {
+            Some(c) if as_value(*c).as_ref() == Some(*v) => c.to_string(),
+            _ => v.to_string(),
+        })
+        .collect();
+    Ok(Checked {
+        scenario: file.scenario,
+        settings: file.settings,
+        report: ReplayReport {
+            saved,
+            replayed: tool_calls(&replayed),
+            identical,
+        },
+        replayed,
+        saved_answer,
+    })
+}
+
+fn check_header(text: &str) -> Result<(), ImportError> {
     if text.trim().is_empty() {
         return Err(ImportError::Empty);
     }
@@ -154,9 +258,7 @@ pub fn import(text: &str) -> Result<TraceFile, ImportError> {
             })
         }
     }
-    serde_json::from_str(text).map_err(|e| ImportError::Invalid {
-        detail: e.to_string(),
-    })
+    Ok(())
 }
 
 /// The browser's saved session: what the page was showing, so that a reload (or a crash)
@@ -273,6 +375,33 @@ mod tests {
         let r = replay(&back);
         assert!(r.identical && r.same_tool_calls());
         assert_eq!(r.saved, vec!["multiply(17, 23)"]);
+    }
+
+    #[test]
+    fn the_light_reader_agrees_with_the_full_one() {
+        let json = file().to_json();
+        let c = check(&json).unwrap();
+        assert!(c.report.identical && c.report.same_tool_calls());
+        assert_eq!(c.replayed, file().run);
+        assert_eq!(c.report, replay(&import(&json).unwrap()));
+        let edited = json.replacen("The answer is 391.", "The answer is 42.", 1);
+        let c = check(&edited).unwrap();
+        assert!(!c.report.identical && c.report.same_tool_calls());
+        assert_eq!(c.saved_answer, "The answer is 42.");
+        for bad in [
+            "",
+            &json[..json.len() / 2],
+            "hello",
+            r#"{"format":"chrome-trace","version":1}"#,
+        ] {
+            assert_eq!(
+                check(bad).unwrap_err(),
+                import(bad).unwrap_err(),
+                "{bad:.30}"
+            );
+        }
+        let damaged = json.replacen("\"steps\": 2", "\"steps\": \"two\"", 1);
+        assert!(matches!(check(&damaged), Err(ImportError::Invalid { .. })));
     }
 
     #[test]

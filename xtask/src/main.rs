@@ -1047,6 +1047,9 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, keep: &dyn Fn(&str) -> bool
 
 /// Prints raw and gzip -9 sizes of the built .wasm and .js files, and writes the same table to
 /// `<artifacts>/bundle-size.txt`.
+/// The page's budget: wasm plus JS, gzipped (issue 3). BENCHMARKS.md says where the bytes go.
+const BUNDLE_BUDGET: u64 = 250 * 1024;
+
 fn bundle_size(dist: &Path, artifacts: &Path) -> Result {
     let mut files = Vec::new();
     collect_files(dist, &mut files, &|name| {
@@ -1085,20 +1088,27 @@ fn bundle_size(dist: &Path, artifacts: &Path) -> Result {
     let _ = writeln!(report, "{:<52} {total_raw:>12} {total_gzip:>12}", "total");
     let _ = writeln!(
         report,
-        "total: {} raw, {} gzipped",
+        "total: {} raw, {} gzipped (budget {} gzipped)",
         kib(total_raw),
-        kib(total_gzip)
+        kib(total_gzip),
+        kib(BUNDLE_BUDGET)
     );
     print!("{report}");
     let path = artifacts.join("bundle-size.txt");
     let written = fs::create_dir_all(artifacts).and_then(|()| fs::write(&path, &report));
     match written {
-        Ok(()) => {
-            println!("(written to {})", path.display());
-            Ok(())
-        }
-        Err(err) => fail(format!("cannot write {}: {err}", path.display())),
+        Ok(()) => println!("(written to {})", path.display()),
+        Err(err) => return fail(format!("cannot write {}: {err}", path.display())),
     }
+    if total_gzip > BUNDLE_BUDGET {
+        return fail(format!(
+            "the page's bundle is {} gzipped, over its budget of {}: trim it before adding more \
+             (BENCHMARKS.md says where the bytes go)",
+            kib(total_gzip),
+            kib(BUNDLE_BUDGET)
+        ));
+    }
+    Ok(())
 }
 
 fn gzip_len(bytes: &[u8]) -> Result<u64> {
