@@ -312,7 +312,7 @@ pub fn Card(
                         view! {
                             <li class:fired=g.fired>
                                 <span class="gauge-name">{format!("{}{}", g.name, if g.fired { " ■ fired" } else { "" })}</span>
-                                <meter min="0" max="100" value=pct aria-label=label.clone() title=label></meter>
+                                <meter min="0" max="100" value=reliability_core::time::fixed(pct, 1) aria-label=label.clone() title=label></meter>
                                 <span class="gauge-text">{format!("{} / {}", g.used_text, g.limit_text)}</span>
                             </li>
                         }

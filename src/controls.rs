@@ -4,8 +4,10 @@
 //! the range; a value it refuses is shown next to the control and changes nothing.
 
 use leptos::prelude::*;
+use reliability_core::quote;
 use reliability_core::retry::Jitter;
 use reliability_core::scenario::{Knob, Place, ScenarioId, Settings, Unit, KNOBS};
+use reliability_core::time::shortest;
 
 /// Bumped by the reset button, so every control forgets the input it refused before.
 #[derive(Clone, Copy)]
@@ -45,7 +47,7 @@ pub fn KnobControl(
         Ok(()) => error.set(None),
         Err(why) => error.set(Some((
             reset_count(),
-            format!("{raw:?} ignored: {} {why}", knob.label),
+            format!("{} ignored: {} {why}", quote(&raw), knob.label),
         ))),
     };
     let shown_error = move || {
@@ -94,11 +96,11 @@ pub fn KnobControl(
                 data-testid=id.clone()
                 type="number"
                 inputmode="numeric"
-                min=knob.min
-                max=knob.max
-                step=knob.step
+                min=shortest(knob.min)
+                max=shortest(knob.max)
+                step=shortest(knob.step)
                 aria-describedby=help_id.clone()
-                prop:value=move || value().to_string()
+                prop:value=move || shortest(value())
                 on:change=move |ev| commit(event_target_value(&ev))
             />
         }
@@ -108,12 +110,12 @@ pub fn KnobControl(
                 id=id.clone()
                 data-testid=id.clone()
                 type="range"
-                min=knob.min
-                max=knob.max
-                step=knob.step
+                min=shortest(knob.min)
+                max=shortest(knob.max)
+                step=shortest(knob.step)
                 aria-describedby=help_id.clone()
                 aria-valuetext=move || knob.show(value())
-                prop:value=move || value().to_string()
+                prop:value=move || shortest(value())
                 on:input=move |ev| commit(event_target_value(&ev))
             />
         }

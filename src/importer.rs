@@ -15,7 +15,8 @@ fn replay_verdict(report: &ReplayReport, saved_answer: &str) -> String {
         "this engine replays it identically: same tool calls, same order, same run".to_string()
     } else if report.same_tool_calls() {
         format!(
-            "same tool calls in the same order, but other details differ from this engine's run (the file's answer: {saved_answer:?}); the card shows this engine's replay"
+            "same tool calls in the same order, but other details differ from this engine's run (the file's answer: {}); the card shows this engine's replay",
+            reliability_core::quote(saved_answer)
         )
     } else {
         format!(

@@ -5,6 +5,7 @@
 
 use crate::browser;
 use crate::controls::KnobControl;
+use crate::timeline_svg::px;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -101,7 +102,7 @@ fn histogram_svg(title: String, h: &Histogram, label_max: String) -> impl IntoVi
         .map(|(i, c)| {
             let bh = (*c as f64 / peak) * (ht - pad);
             view! {
-                <rect class="hbar" x=i as f64 * bw + 1.0 y=ht - pad - bh width=(bw - 2.0).max(1.0) height=bh>
+                <rect class="hbar" x=px(i as f64 * bw + 1.0) y=px(ht - pad - bh) width=px((bw - 2.0).max(1.0)) height=px(bh)>
                     <title>{format!("{c} requests")}</title>
                 </rect>
             }
@@ -109,11 +110,11 @@ fn histogram_svg(title: String, h: &Histogram, label_max: String) -> impl IntoVi
         .collect_view();
     view! {
         <figure class="hist">
-            <svg viewBox=format!("0 0 {w} {ht}") role="img" aria-label=title.clone()>
+            <svg viewBox=format!("0 0 {} {}", px(w), px(ht)) role="img" aria-label=title.clone()>
                 {bars}
-                <line class="axis" x1="0" x2=w y1=ht - pad y2=ht - pad></line>
-                <text x="0" y=ht - 3.0>"0"</text>
-                <text x=w y=ht - 3.0 text-anchor="end">{label_max}</text>
+                <line class="axis" x1="0" x2=px(w) y1=px(ht - pad) y2=px(ht - pad)></line>
+                <text x="0" y=px(ht - 3.0)>"0"</text>
+                <text x=px(w) y=px(ht - 3.0) text-anchor="end">{label_max}</text>
             </svg>
             <figcaption>{title}</figcaption>
         </figure>
@@ -369,7 +370,7 @@ fn line_chart(
                 .iter()
                 .map(|p| {
                     view! {
-                        <text class="marker" x=x(p.clients) y=y(value(p)) + 4.0 text-anchor="middle">
+                        <text class="marker" x=px(x(p.clients)) y=px(y(value(p)) + 4.0) text-anchor="middle">
                             {marker(*s)}
                             <title>{format!("{}: {} at {} clients", s.label(), fmt(value(p)), p.clients)}</title>
                         </text>
@@ -387,13 +388,13 @@ fn line_chart(
     let axis_y = h - bottom;
     view! {
         <figure class="chart">
-            <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=title>
-                <line class="axis" x1=left x2=w - 10.0 y1=axis_y y2=axis_y></line>
-                <line class="axis" x1=left x2=left y1=top y2=axis_y></line>
-                <text x=left - 4.0 y=top + 10.0 text-anchor="end">{fmt(max_y)}</text>
-                <text x=left - 4.0 y=axis_y text-anchor="end">{if log { fmt(min_y) } else { "0".to_string() }}</text>
-                <text x=w - 10.0 y=h - 6.0 text-anchor="end">{format!("{} clients", fixed(max_x, 0))}</text>
-                <text x=left y=h - 6.0>{fixed(min_x, 0)}</text>
+            <svg viewBox=format!("0 0 {} {}", px(w), px(h)) role="img" aria-label=title>
+                <line class="axis" x1=px(left) x2=px(w - 10.0) y1=px(axis_y) y2=px(axis_y)></line>
+                <line class="axis" x1=px(left) x2=px(left) y1=px(top) y2=px(axis_y)></line>
+                <text x=px(left - 4.0) y=px(top + 10.0) text-anchor="end">{fmt(max_y)}</text>
+                <text x=px(left - 4.0) y=px(axis_y) text-anchor="end">{if log { fmt(min_y) } else { "0".to_string() }}</text>
+                <text x=px(w - 10.0) y=px(h - 6.0) text-anchor="end">{format!("{} clients", fixed(max_x, 0))}</text>
+                <text x=px(left) y=px(h - 6.0)>{fixed(min_x, 0)}</text>
                 {lines}
             </svg>
             <figcaption>

@@ -47,6 +47,12 @@ fn glyph(k: Kind) -> &'static str {
     }
 }
 
+/// An SVG coordinate: one decimal is plenty on screen, and integer formatting keeps Rust's
+/// float formatter out of the page.
+pub fn px(x: f64) -> String {
+    reliability_core::time::fixed(x, 1)
+}
+
 fn lane_y(lane: Lane) -> f64 {
     let i = Lane::ALL.iter().position(|l| *l == lane).unwrap_or(0);
     TOP + i as f64 * LANE
@@ -99,7 +105,7 @@ pub fn TimelineSvg(
     summary: Signal<String>,
 ) -> impl IntoView {
     let height = TOP + LANE * Lane::ALL.len() as f64 + AXIS;
-    let view_box = format!("0 0 {WIDTH} {height}");
+    let view_box = format!("0 0 {} {}", px(WIDTH), px(height));
     let body = move || {
         let t = timeline.get();
         let head = playhead.get();
@@ -112,8 +118,8 @@ pub fn TimelineSvg(
                 let y = lane_y(*l);
                 view! {
                     <g class="lane">
-                        <rect class="lane-bg" x=LEFT y=y width=WIDTH - LEFT - RIGHT height=LANE - 4.0></rect>
-                        <text class="lane-label" x=LEFT - 6.0 y=y + 15.0 text-anchor="end">{l.label()}</text>
+                        <rect class="lane-bg" x=px(LEFT) y=px(y) width=px(WIDTH - LEFT - RIGHT) height=px(LANE - 4.0)></rect>
+                        <text class="lane-label" x=px(LEFT - 6.0) y=px(y + 15.0) text-anchor="end">{l.label()}</text>
                     </g>
                 }
             })
@@ -131,7 +137,7 @@ pub fn TimelineSvg(
                 let w = (x(end) - x0).max(2.0);
                 let y = lane_y(b.lane) + 3.0;
                 view! {
-                    <rect class=format!("bar {}", kind_class(b.kind)) x=x0 y=y width=w height=LANE - 10.0 rx="2">
+                    <rect class=format!("bar {}", kind_class(b.kind)) x=px(x0) y=px(y) width=px(w) height=px(LANE - 10.0) rx="2">
                         <title>{b.label.clone()}</title>
                     </rect>
                 }
@@ -148,9 +154,9 @@ pub fn TimelineSvg(
                 view! {
                     <g class=format!("mark {}", kind_class(m.kind))>
                         <title>{m.label.clone()}</title>
-                        <line x1=cx x2=cx y1=y y2=y + LANE - 4.0></line>
+                        <line x1=px(cx) x2=px(cx) y1=px(y) y2=px(y + LANE - 4.0)></line>
                         {(!g.is_empty()).then(|| view! {
-                            <text x=cx y=y + 15.0 text-anchor="middle">{g}</text>
+                            <text x=px(cx) y=px(y + 15.0) text-anchor="middle">{g}</text>
                         })}
                     </g>
                 }
@@ -164,16 +170,16 @@ pub fn TimelineSvg(
                 let tx = x(*at);
                 view! {
                     <g class="tick">
-                        <line x1=tx x2=tx y1=axis_y y2=axis_y + 4.0></line>
-                        <text x=tx y=axis_y + 18.0 text-anchor="middle">{label.clone()}</text>
+                        <line x1=px(tx) x2=px(tx) y1=px(axis_y) y2=px(axis_y + 4.0)></line>
+                        <text x=px(tx) y=px(axis_y + 18.0) text-anchor="middle">{label.clone()}</text>
                     </g>
                 }
             })
             .collect_view();
         let playline = head.map(|h| {
-            let px = x(h.min(t.span));
+            let head_x = x(h.min(t.span));
             view! {
-                <line class="playhead" x1=px x2=px y1=TOP y2=axis_y>
+                <line class="playhead" x1=px(head_x) x2=px(head_x) y1=px(TOP) y2=px(axis_y)>
                     <title>{format!("replay at {}", Secs(h))}</title>
                 </line>
             }
@@ -182,7 +188,7 @@ pub fn TimelineSvg(
             {lanes}
             {bars}
             {marks}
-            <line class="axis" x1=LEFT x2=WIDTH - RIGHT y1=axis_y y2=axis_y></line>
+            <line class="axis" x1=px(LEFT) x2=px(WIDTH - RIGHT) y1=px(axis_y) y2=px(axis_y)></line>
             {ticks}
             {playline}
         }

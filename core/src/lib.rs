@@ -71,6 +71,21 @@ pub mod tracefile;
 
 use std::fmt;
 
+/// `s` in double quotes, with `"` and `\` escaped: how the lab shows a value it was given.
+/// (Unlike `{:?}`, this keeps the Unicode tables of Rust's debug formatting out of the page.)
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 /// A configuration value out of range: which field, and what it must be.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {

@@ -145,7 +145,10 @@ impl RetryPolicy {
         if !(self.multiplier.is_finite() && (1.0..=10.0).contains(&self.multiplier)) {
             return Err(ConfigError::new(
                 "multiplier",
-                format!("must be between 1 and 10 (got {})", self.multiplier),
+                format!(
+                    "must be between 1 and 10 (got {})",
+                    crate::time::shortest(self.multiplier)
+                ),
             ));
         }
         if self.max_delay > Self::MAX_DELAY {

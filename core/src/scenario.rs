@@ -580,9 +580,7 @@ pub struct Notice {
 }
 
 fn fmt_number(v: f64) -> String {
-    // Shortest round-trip form: 0.05, 4, 1.5.
-    let s = format!("{v}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    crate::time::shortest(v)
 }
 
 fn shorten(s: &str) -> String {
@@ -791,19 +789,24 @@ impl Settings {
                 "jitter" => match Jitter::parse(&value) {
                     Some(j) => s.jitter = j,
                     None => ignore(format!(
-                        "jitter={value:?} ignored: must be none, full, equal or decorrelated; using none"
+                        "jitter={} ignored: must be none, full, equal or decorrelated; using none",
+                        crate::quote(&value)
                     )),
                 },
                 "approval" | "scope_confirm" => match parse_decision(&value) {
                     Ok(d) if name == "approval" => s.approval = d,
                     Ok(d) => s.scope_confirm = d,
                     Err(()) => ignore(format!(
-                        "{name}={value:?} ignored: must be approve or deny; waiting for a decision"
+                        "{name}={} ignored: must be approve or deny; waiting for a decision",
+                        crate::quote(&value)
                     )),
                 },
                 "kill" => match parse_toggle(&value) {
                     Some(on) => s.kill = on,
-                    None => ignore(format!("kill={value:?} ignored: must be on or off; off")),
+                    None => ignore(format!(
+                        "kill={} ignored: must be on or off; off",
+                        crate::quote(&value)
+                    )),
                 },
                 _ => {
                     let Some(k) = knob(&name) else {
@@ -814,7 +817,8 @@ impl Settings {
                     let result = k.read(&value).and_then(|v| s.set(k.name, v));
                     if let Err(why) = result {
                         ignore(format!(
-                            "{name}={value:?} ignored: {why}; using the default {}",
+                            "{name}={} ignored: {why}; using the default {}",
+                            crate::quote(&value),
                             k.write(default)
                         ));
                     }
@@ -1322,7 +1326,7 @@ fn fallback_agent(record: bool) -> agent::Agent {
         s.seed,
         record,
     )
-    .expect("the default settings are valid")
+    .unwrap_or_else(|_| unreachable!("the default settings are valid"))
 }
 
 /// Clamps every knob into its range (the page and the link parser already reject values out

@@ -81,6 +81,17 @@ pub fn fixed(x: f64, decimals: u32) -> String {
     }
 }
 
+/// `x` to at most six decimals, without trailing zeros: `0.05`, `4`, `1.5`. (The lab's knob
+/// values are whole microseconds, cents of a rate or micro-dollars, so six decimals are exact.)
+pub fn shortest(x: f64) -> String {
+    let s = fixed(x, 6);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +116,15 @@ mod tests {
         assert_eq!(fixed(-0.01, 1), "0.0");
         assert_eq!(fixed(1234.5, 0), "1235");
         assert_eq!(fixed(f64::NAN, 2), "NaN");
+    }
+
+    #[test]
+    fn shortest_drops_trailing_zeros() {
+        assert_eq!(shortest(0.05), "0.05");
+        assert_eq!(shortest(4.0), "4");
+        assert_eq!(shortest(1.55), "1.55");
+        assert_eq!(shortest(999_999.0), "999999");
+        assert_eq!(shortest(0.002), "0.002");
     }
 
     #[test]

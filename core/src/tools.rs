@@ -10,6 +10,7 @@
 use crate::approval::Risk;
 use crate::error::{CallError, ErrorKind};
 use crate::idempotency::{IdempotencyKey, IdempotencyStore, KeyBuilder};
+use crate::quote;
 use crate::time::Micros;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -29,7 +30,7 @@ impl fmt::Display for Arg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Arg::Int(n) => write!(f, "{n}"),
-            Arg::Text(s) => write!(f, "{s:?}"),
+            Arg::Text(s) => f.write_str(&quote(s)),
         }
     }
 }
@@ -182,26 +183,29 @@ impl fmt::Display for ToolCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ToolCall::Multiply { a, b } => write!(f, "multiply({a}, {b})"),
-            ToolCall::SendEmail { to, subject } => write!(f, "send_email({to:?}, {subject:?})"),
+            ToolCall::SendEmail { to, subject } => {
+                write!(f, "send_email({}, {})", quote(to), quote(subject))
+            }
             ToolCall::ChargeCard {
                 customer,
                 amount_cents,
-            } => write!(f, "charge_card({customer:?}, {amount_cents})"),
+            } => write!(f, "charge_card({}, {amount_cents})", quote(customer)),
             ToolCall::DeleteRecords { table, count } => {
-                write!(f, "delete_records({table:?}, {count})")
+                write!(f, "delete_records({}, {count})", quote(table))
             }
             ToolCall::UpdateRecords {
                 table,
                 count,
                 offset: 0,
-            } => write!(f, "update_records({table:?}, {count})"),
+            } => write!(f, "update_records({}, {count})", quote(table)),
             ToolCall::UpdateRecords {
                 table,
                 count,
                 offset,
             } => write!(
                 f,
-                "update_records({table:?}, {count}, from record {offset})"
+                "update_records({}, {count}, from record {offset})",
+                quote(table)
             ),
         }
     }
@@ -286,7 +290,8 @@ pub fn validate(raw: &RawCall) -> Result<ToolCall, CallError> {
             let to = a.text("to")?;
             if !to.contains('@') {
                 return Err(CallError::invalid_args(format!(
-                    "send_email: `to` must be an email address, got {to:?}"
+                    "send_email: `to` must be an email address, got {}",
+                    quote(&to)
                 )));
             }
             ToolCall::SendEmail {

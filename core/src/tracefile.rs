@@ -191,7 +191,11 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
         .enumerate()
         .map(|(i, v)| match replayed_calls.get(i) {
             Some(c) if as_value(*c).as_ref() == Some(*v) => c.to_string(),
-            _ => v.to_string(),
+            // A call this engine would not make: name the tool, not its arguments.
+            _ => match v.as_object().and_then(|o| o.keys().next()) {
+                Some(tool) => format!("{tool}(other arguments)"),
+                None => "an unreadable call".to_string(),
+            },
         })
         .collect();
     Ok(Checked {
@@ -235,7 +239,11 @@ fn check_header(text: &str) -> Result<(), ImportError> {
         Some(FORMAT) => {}
         Some(other) => {
             return Err(ImportError::Foreign {
-                detail: format!("its format is {other:?}, not {FORMAT:?}"),
+                detail: format!(
+                    "its format is {}, not {}",
+                    crate::quote(other),
+                    crate::quote(FORMAT)
+                ),
             })
         }
         None => {
@@ -305,7 +313,7 @@ impl Session {
             }
         })?;
         if s.format != SESSION_FORMAT {
-            return Err(format!("its format is {:?}", s.format));
+            return Err(format!("its format is {}", crate::quote(&s.format)));
         }
         if s.version != VERSION {
             return Err(format!(
