@@ -31,7 +31,7 @@ use crate::retry::RetryPolicy;
 use crate::rng::{streams, Rng};
 use crate::scope::ScopePolicy;
 use crate::time::{Micros, Secs, MS};
-use crate::tools::{self, Effect, Executed, ToolCall, ToolFaults, ToolOutput, World};
+use crate::tools::{self, Effect, Executed, ToolCall, ToolFaults, World};
 use crate::trace::{Event, EventKind, GateEvent, GiveUp, Target};
 use crate::ConfigError;
 use serde::{Deserialize, Serialize};
@@ -749,9 +749,16 @@ impl Agent {
     fn block(&mut self, call: &ToolCall) -> Status {
         self.blocked.push(call.kind().name().to_string());
         self.seen = Observation::Blocked;
-        self.done
-            .push(format!("{call}: blocked by the approval gate"));
+        self.note_done(|| format!("{call}: blocked by the approval gate"));
         Status::Running
+    }
+
+    /// Records a step for the handoff packet, which only an escalation can need: runs that
+    /// cannot escalate skip the formatting.
+    fn note_done(&mut self, line: impl FnOnce() -> String) {
+        if self.cfg.escalation.is_some() || self.cfg.approval.deadline.is_some() {
+            self.done.push(line());
+        }
     }
 
     fn run_tool(&mut self, call: ToolCall) -> Status {
@@ -789,7 +796,7 @@ impl Agent {
         });
         match result {
             Ok((output, deduplicated)) => {
-                self.done.push(format!("{call} -> {output}"));
+                self.note_done(|| format!("{call} -> {output}"));
                 let shown = output.clone();
                 self.emit(self.now, 0, || EventKind::ToolResult {
                     output: shown,
@@ -889,12 +896,4 @@ pub fn run(
     let mut agent = Agent::new(cfg, models, seed, record)?;
     agent.run_until_paused();
     Ok(agent.into_run())
-}
-
-/// The tool output a finished run's last tool call returned, if any: for tests.
-pub fn last_output(run: &Run) -> Option<&ToolOutput> {
-    run.trace.iter().rev().find_map(|e| match &e.kind {
-        EventKind::ToolResult { output, .. } => Some(output),
-        _ => None,
-    })
 }

@@ -18,7 +18,7 @@ use crate::retry::{Jitter, RetryPolicy};
 use crate::scope::ScopePolicy;
 use crate::time::{from_secs, to_secs, Micros, Secs, MS, SEC};
 use crate::tools::ToolFaults;
-use crate::trace::{EventKind, GateEvent};
+use crate::trace::EventKind;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -1492,24 +1492,20 @@ pub fn verdict(id: ScenarioId, s: &Settings, run: &Run) -> Verdict {
             ),
         ),
         ScenarioId::D => {
-            let gate = run.trace.iter().rev().find_map(|e| match &e.kind {
-                EventKind::Gate { gate, .. } => Some(*gate),
-                _ => None,
-            });
-            match (run.awaiting.is_some(), s.approval, gate) {
-                (true, _, _) => v(
+            match (run.awaiting.is_some(), s.approval) {
+                (true, _) => v(
                     Tone::Waiting,
                     "send_email is risky: the run is paused until a human approves or denies (deny by default)".into(),
                 ),
-                (_, Some(Decision::Approve), _) => v(
+                (_, Some(Decision::Approve)) => v(
                     Tone::Handled,
                     "a human approved, so send_email ran (pretend: nothing was sent) and blocked is empty".into(),
                 ),
-                (_, Some(Decision::Deny), _) => v(
+                (_, Some(Decision::Deny)) => v(
                     Tone::Handled,
                     "a human denied, so send_email was blocked and the agent said so".into(),
                 ),
-                (_, None, Some(GateEvent::DeniedByDefault)) | (_, None, _) => v(
+                (_, None) => v(
                     Tone::Handled,
                     "nobody approved, so send_email was blocked (deny by default)".into(),
                 ),
