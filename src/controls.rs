@@ -134,20 +134,22 @@ pub fn KnobControl(
     }
 }
 
+/// The controls of every knob shown at `place`, in table order.
+pub fn knobs_at(place: Place, settings: RwSignal<Settings>) -> impl IntoView {
+    KNOBS
+        .iter()
+        .filter(move |k| k.place == place)
+        .map(move |k| view! { <KnobControl knob=k settings=settings /> })
+        .collect_view()
+}
+
 /// The controls that live inside one card.
 pub fn card_controls(id: ScenarioId, settings: RwSignal<Settings>) -> Option<AnyView> {
-    let knobs: Vec<&'static Knob> = KNOBS
+    let place = Place::Card(id);
+    KNOBS
         .iter()
-        .filter(|k| k.place == Place::Card(id))
-        .collect();
-    (!knobs.is_empty()).then(|| {
-        view! {
-            <div class="card-knobs">
-                {knobs.into_iter().map(|k| view! { <KnobControl knob=k settings=settings /> }).collect_view()}
-            </div>
-        }
-        .into_any()
-    })
+        .any(|k| k.place == place)
+        .then(|| view! { <div class="card-knobs">{knobs_at(place, settings)}</div> }.into_any())
 }
 
 /// The panel of controls for the lab's cards A–F.
@@ -159,13 +161,6 @@ pub fn ControlPanel(
     #[prop(into)]
     on_reset: Callback<()>,
 ) -> impl IntoView {
-    let placed = move |place: Place| {
-        KNOBS
-            .iter()
-            .filter(move |k| k.place == place)
-            .map(move |k| view! { <KnobControl knob=k settings=settings /> })
-            .collect_view()
-    };
     let jitter_options = Jitter::ALL
         .iter()
         .map(|j| {
@@ -178,11 +173,11 @@ pub fn ControlPanel(
     view! {
         <section class="controls" aria-labelledby="controls-title">
             <h2 id="controls-title">"Policy knobs"</h2>
-            <div class="knobs">{placed(Place::Main)}</div>
+            <div class="knobs">{knobs_at(Place::Main, settings)}</div>
             <details class="advanced">
                 <summary>"Advanced: retry, jitter, seed, circuit breaker"</summary>
                 <div class="knobs">
-                    {placed(Place::Advanced)}
+                    {knobs_at(Place::Advanced, settings)}
                     <div class="knob">
                         <div class="knob-head"><label for="knob-jitter">"Jitter"</label></div>
                         <select

@@ -4,14 +4,14 @@
 //! generation counter, which cancels the stale computation at its next chunk.
 
 use crate::browser;
-use crate::controls::KnobControl;
+use crate::controls::knobs_at;
 use crate::timeline_svg::px;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::amplify::{layers, worst_case};
 use reliability_core::herd::{point, Point, Strategy};
-use reliability_core::scenario::{Place, Settings, KNOBS};
+use reliability_core::scenario::{Place, Settings};
 use reliability_core::stats::{
     experiment, variant, Accumulator, Experiment, Histogram, Policy, Summary,
 };
@@ -27,14 +27,6 @@ const SLICE_MS: f64 = 10.0;
 /// Wait this long before starting (milliseconds): the cards repaint first, and a slider being
 /// dragged starts one computation, not one per pixel.
 const SETTLE_MS: u32 = 16;
-
-fn knobs_at(place: Place, settings: RwSignal<Settings>) -> impl IntoView {
-    KNOBS
-        .iter()
-        .filter(move |k| k.place == place)
-        .map(move |k| view! { <KnobControl knob=k settings=settings /> })
-        .collect_view()
-}
 
 fn pct(x: f64) -> String {
     format!("{}%", fixed(x * 100.0, 1))
