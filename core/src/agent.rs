@@ -1,44 +1,53 @@
-//! The agent loop: every pattern composed in one place.
+//! The agent loop: every pattern composed in one place, as a sans-I/O state machine.
 //!
-//! A ReAct-style loop as a resumable state machine. Each [`Agent::step`] is one turn:
+//! The agent only decides. [`Agent::poll`] says what it wants next, an [`Action`]: call the
+//! model (with the conversation so far, by a deadline), run a tool, wait until a time, ask a
+//! human, or nothing (done). What happened outside comes back through the `handle_*` methods:
+//! a reply, an error, time passing ([`Agent::handle_timeout`]), a human's decision, the kill
+//! switch. The agent never reads a clock, never sleeps and never calls anything: a simulator
+//! ([`crate::sim`]), a recorded trace ([`crate::recorded`]) and a real model API (the page's
+//! live panel, the `live` example) are three drivers of this one engine.
+//!
+//! Each step, in order:
 //!
 //! 1. the kill switch is checked, then the step cap counts the step, then the token, cost and
 //!    wall-time budgets are checked;
 //! 2. the model is called down its fallback ladder; each rung's call goes through the retry
-//!    loop, and each attempt is checked against the kill switch and budgets, passes the circuit
-//!    breaker and is cut off by the deadline;
-//! 3. a final answer ends the run; a tool request is validated at the boundary, then passes the
-//!    approval gate (risky tools wait for, or are denied, a human yes);
-//! 4. the tool runs through the same retry loop, with an idempotency key when configured, in
-//!    the pretend world.
+//!    loop, and each attempt is checked against the kill switch and the budgets, passes the
+//!    circuit breaker and is cut off at its deadline;
+//! 3. a final answer ends the run (after the critic, if there is one); a tool request is
+//!    validated at the boundary, narrowed by the scope policy, then passes the approval gate
+//!    (risky tools wait for, or are denied, a human yes);
+//! 4. the tool runs through the same retry loop, with an idempotency key when configured.
 //!
 //! Every failure ends in a value, never a panic: all rungs failing degrades to the safe
 //! message, a cap or the kill switch stops the run with its reason, a repeating error escalates
-//! with a handoff packet. Nothing here reads a clock or a random source: time and seeds are
-//! inputs, so the same inputs give the same [`Run`] every time.
+//! with a handoff packet. The same inputs give the same [`Run`] every time, and the agent's
+//! state is a value that serialises (a checkpoint).
 
-use crate::approval::{ApprovalPolicy, Decision, Gate};
+use crate::approval::{ApprovalPolicy, Decision, Gate, Risk};
 use crate::breaker::{BreakerConfig, CircuitBreaker, Transition};
 use crate::caps::{CapHit, CapKind, Caps, MicroUsd, StepLimiter, Usage};
 use crate::deadline::Deadline;
 use crate::error::{CallError, ErrorKind};
 use crate::escalation::{suggestion, EscalationPolicy, HandoffPacket, RepeatTracker};
 use crate::evaluator::CriticPolicy;
-use crate::fallback::SAFE_MESSAGE;
+use crate::fallback::{safe_message, Ladder};
+use crate::idempotency::IdempotencyKey;
 use crate::killswitch::KillSwitch;
-use crate::model::{Behaviour, ModelSpec, Observation, Reply, SimModel};
-use crate::retry::RetryPolicy;
-use crate::rng::{streams, Rng};
+use crate::retry::{Backoff, RetryPolicy};
 use crate::scope::ScopePolicy;
-use crate::time::{Micros, Secs, MS};
-use crate::tools::{self, Effect, Executed, ToolCall, ToolFaults, World};
+use crate::time::{Micros, Secs};
+use crate::tools::{self, RawCall, ToolCall, ToolOutput};
 use crate::trace::{Event, EventKind, GateEvent, GiveUp, Target};
 use crate::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
-/// How the agent is hardened.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// How the agent is hardened: its policies, nothing about the world it runs in. The default
+/// is each part's default: 3 attempts from 0.5 s, a 0.05 s timeout, 4 steps, deny-by-default
+/// approvals, and no breaker, escalation, keys, scope or critic.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentConfig {
     /// Retries of model and tool calls.
     pub retry: RetryPolicy,
@@ -54,32 +63,10 @@ pub struct AgentConfig {
     pub escalation: Option<EscalationPolicy>,
     /// Send idempotency keys with side-effecting tool calls.
     pub idempotency: bool,
-    /// How tools misbehave.
-    pub tool_faults: ToolFaults,
-    /// How long a tool call takes.
-    pub tool_latency: Micros,
     /// Narrow bulk writes to a sample first, if set.
     pub scope: Option<ScopePolicy>,
     /// Grade answers and revise once, if set.
     pub critic: Option<CriticPolicy>,
-}
-
-impl Default for AgentConfig {
-    fn default() -> Self {
-        AgentConfig {
-            retry: RetryPolicy::new(),
-            deadline: Deadline::default(),
-            caps: Caps::new(),
-            approval: ApprovalPolicy::default(),
-            breaker: None,
-            escalation: None,
-            idempotency: false,
-            tool_faults: ToolFaults::default(),
-            tool_latency: 10 * MS,
-            scope: None,
-            critic: None,
-        }
-    }
 }
 
 impl AgentConfig {
@@ -104,40 +91,92 @@ impl AgentConfig {
     }
 }
 
-/// What the user asked and what the agent planned: the start of a handoff packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the user asked and what the agent planned: the start of the conversation, and of a
+/// handoff packet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     /// What the user asked.
-    pub input: &'static str,
+    pub input: Cow<'static, str>,
     /// What the agent means to do.
-    pub plan: &'static [&'static str],
+    pub plan: Cow<'static, [Cow<'static, str>]>,
 }
 
-impl Behaviour {
-    /// The task a model of this behaviour works on.
-    pub const fn task(self) -> Task {
-        match self {
-            Behaviour::Risky => Task {
-                input: "Email the quarterly results to all staff.",
-                plan: &[
-                    "draft the email",
-                    "send_email to all-staff (needs approval)",
-                    "confirm",
-                ],
-            },
-            Behaviour::Pay => Task {
-                input: "Charge customer cus_42 $25.00 for order 1001.",
-                plan: &["charge_card cus_42 2500 cents", "confirm the receipt"],
-            },
-            _ => Task {
-                input: "What is 17 x 23?",
-                plan: &[
-                    "multiply 17 by 23 with the multiply tool",
-                    "answer with the product",
-                ],
-            },
-        }
-    }
+impl Task {
+    /// The lab's task: "What is 17 x 23?", with the multiply tool.
+    pub const MULTIPLY: Task = Task {
+        input: Cow::Borrowed("What is 17 x 23?"),
+        plan: Cow::Borrowed(&[
+            Cow::Borrowed("multiply 17 by 23 with the multiply tool"),
+            Cow::Borrowed("answer with the product"),
+        ]),
+    };
+}
+
+/// One turn of the conversation after the user's task: what the model said and what it was
+/// told back. A driver that talks to a real model sends these; the simulator reads the last.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Turn {
+    /// The model's reply.
+    Model(Reply),
+    /// A tool's output, returned to the model.
+    Output(ToolOutput),
+    /// The approval gate blocked the tool the model asked for.
+    Blocked,
+    /// A critic asked for a better answer.
+    Feedback {
+        /// The critic's score of the draft, out of 10.
+        score: u8,
+    },
+}
+
+/// The model's reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    /// A final answer.
+    Answer {
+        /// The text.
+        text: String,
+    },
+    /// A request to run a tool.
+    Tool {
+        /// The untrusted call.
+        call: RawCall,
+        /// The model's id for this request (a real API pairs the tool's result with it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+}
+
+/// A successful model call: the reply, and what it cost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelReply {
+    /// What the model said.
+    pub reply: Reply,
+    /// Tokens read and written.
+    pub tokens: TokenUsage,
+    /// What the call cost.
+    pub cost: MicroUsd,
+}
+
+/// Tokens of one model call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    /// Prompt tokens.
+    pub input: u64,
+    /// Completion tokens.
+    pub output: u64,
+}
+
+/// A tool's answer: its output, and whether an idempotency key answered it from memory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolReply {
+    /// What the tool returned.
+    pub output: ToolOutput,
+    /// True when the key matched: nothing was done again.
+    #[serde(default)]
+    pub deduplicated: bool,
 }
 
 /// Why a run stopped.
@@ -192,7 +231,7 @@ pub struct Outcome {
     pub answer: String,
     /// Steps counted, the refused one included.
     pub steps: u32,
-    /// Risky tools that were blocked (or are waiting), in order.
+    /// Risky tools that were blocked, in order.
     pub blocked: Vec<String>,
     /// True when the run did not end with a real answer.
     pub degraded: bool,
@@ -229,7 +268,7 @@ pub struct Run {
     /// Every event, in order (empty when recording was off).
     pub trace: Vec<Event>,
     /// The pretend world's side effects.
-    pub effects: Vec<Effect>,
+    pub effects: Vec<crate::tools::Effect>,
     /// The tool call waiting at the approval gate, if paused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awaiting: Option<ToolCall>,
@@ -246,15 +285,130 @@ impl Run {
     }
 }
 
-/// Where a stepped agent is.
+/// Where a driven agent is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// More steps to take.
+    /// More to do.
     Running,
-    /// Paused at the approval gate: call [`Agent::decide`].
+    /// Paused at the approval gate: a human has to decide.
     AwaitingApproval,
     /// Done: call [`Agent::into_run`].
     Finished,
+}
+
+/// A model call the agent wants made.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelCall<'a> {
+    /// The rung of the fallback ladder (0 for the primary).
+    pub rung: usize,
+    /// The model's name on that rung.
+    pub model: &'a str,
+    /// The step this call belongs to (1 for the first).
+    pub step: u32,
+    /// 1 for the first try of this call.
+    pub attempt: u32,
+    /// When the call starts.
+    pub start: Micros,
+    /// When the agent stops waiting for it: report a reply before this, or
+    /// [`Agent::handle_timeout`] at it.
+    pub deadline: Micros,
+    /// What the user asked.
+    pub task: &'a Task,
+    /// The conversation since.
+    pub turns: &'a [Turn],
+}
+
+impl ModelCall<'_> {
+    /// What the model last saw: the last turn of the conversation, if any.
+    pub fn last_turn(&self) -> Option<&Turn> {
+        self.turns.last()
+    }
+}
+
+/// A tool call the agent wants made.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolRun<'a> {
+    /// The validated call.
+    pub call: &'a ToolCall,
+    /// The idempotency key it carries, if any.
+    pub key: Option<IdempotencyKey>,
+    /// 1 for the first try.
+    pub attempt: u32,
+    /// When the call starts.
+    pub start: Micros,
+    /// When the agent stops waiting for it.
+    pub deadline: Micros,
+}
+
+/// What the agent wants next: the output of [`Agent::poll`].
+#[derive(Clone, Copy, Debug)]
+pub enum Action<'a> {
+    /// Call the model; answer with [`Agent::handle_model_reply`] or
+    /// [`Agent::handle_timeout`]. Returned once per attempt.
+    CallModel(ModelCall<'a>),
+    /// Run a tool; answer with [`Agent::handle_tool_reply`] (after any
+    /// [`Agent::handle_side_effect`]) or [`Agent::handle_timeout`]. Returned once per attempt.
+    RunTool(ToolRun<'a>),
+    /// Nothing to do until `until` (a call's deadline, a backoff wait, a kill switch set for
+    /// later): call [`Agent::handle_timeout`] then, unless an input comes first.
+    Wait {
+        /// When.
+        until: Micros,
+    },
+    /// A risky tool waits for a human: [`Agent::handle_decision`]. With a deadline, call
+    /// [`Agent::handle_timeout`] at it if nobody has answered.
+    AskHuman {
+        /// The call waiting.
+        call: &'a ToolCall,
+        /// When silence becomes a denial (or the kill switch goes on), if ever.
+        deadline: Option<Micros>,
+    },
+    /// The run is over: [`Agent::into_run`].
+    Done,
+}
+
+/// What is being called, inside the retry loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Callee {
+    /// The model on this rung.
+    Model { rung: usize },
+    /// A tool, with its key; `then` is what waits for its success.
+    Tool {
+        call: ToolCall,
+        key: Option<IdempotencyKey>,
+        then: Option<ToolCall>,
+    },
+}
+
+/// A call going through the retry loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Call {
+    callee: Callee,
+    attempt: u32,
+    backoff: Backoff,
+}
+
+/// Where the agent is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Phase {
+    /// The next poll begins a step.
+    Step,
+    /// The next poll makes the next attempt of the current call.
+    Attempt,
+    /// An attempt is out, waiting for its reply.
+    InFlight {
+        start: Micros,
+        deadline: Micros,
+        issued: bool,
+    },
+    /// Waiting out a backoff before the next attempt.
+    Backoff { until: Micros },
+    /// Paused at the approval gate.
+    Approval { call: ToolCall, since: Micros },
+    /// Finished.
+    Done,
 }
 
 enum Halt {
@@ -265,22 +419,16 @@ enum Halt {
         times: u32,
         target: Target,
     },
-    Degraded,
+    Degraded(Option<CallError>),
 }
 
-enum Failure {
-    Halt(Halt),
-    Exhausted,
-}
-
-/// An agent run in progress.
-#[derive(Clone, Debug)]
+/// An agent run in progress: a value that serialises (a checkpoint).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Agent {
     cfg: AgentConfig,
     task: Task,
-    models: Vec<SimModel>,
+    ladder: Ladder,
     seed: u64,
-    rng: Rng,
     started: Micros,
     now: Micros,
     calls_started: u64,
@@ -288,54 +436,50 @@ pub struct Agent {
     counters: Counters,
     breaker: Option<CircuitBreaker>,
     kill: KillSwitch,
-    world: World,
-    seen: Observation,
+    turns: Vec<Turn>,
     blocked: Vec<String>,
     repeats: RepeatTracker,
     done: Vec<String>,
-    pending: Option<(ToolCall, Micros)>,
     revisions: u32,
+    last_error: Option<CallError>,
+    phase: Phase,
+    call: Option<Call>,
     outcome: Option<Outcome>,
     trace: Option<Vec<Event>>,
 }
 
 impl Agent {
-    /// An agent with `cfg` over the fallback ladder `models` (the first is the primary),
-    /// seeded with `seed`. Records a trace when `record` is true.
+    /// An agent with `cfg` working on `task` over the fallback ladder `models` (names, the
+    /// primary first), seeded with `seed` (its backoff jitter). Records a trace when `record`.
     pub fn new(
         cfg: AgentConfig,
-        models: Vec<ModelSpec>,
+        task: Task,
+        models: Vec<Cow<'static, str>>,
         seed: u64,
         record: bool,
     ) -> Result<Agent, ConfigError> {
         let cfg = cfg.validate()?;
-        let Some(first) = models.first() else {
-            return Err(ConfigError::new(
-                "models",
-                "needs at least one model".to_string(),
-            ));
-        };
-        let task = first.behaviour.task();
+        let ladder = Ladder::new(models)?;
         Ok(Agent {
             limiter: StepLimiter::new(cfg.caps.max_steps),
             breaker: cfg.breaker.map(CircuitBreaker::new),
             cfg,
             task,
-            models: models.into_iter().map(SimModel::new).collect(),
+            ladder,
             seed,
-            rng: Rng::stream(seed, streams::FAULTS),
             started: 0,
             now: 0,
             calls_started: 0,
             counters: Counters::default(),
             kill: KillSwitch::OFF,
-            world: World::default(),
-            seen: Observation::None,
+            turns: Vec::new(),
             blocked: Vec::new(),
             repeats: RepeatTracker::default(),
             done: Vec::new(),
-            pending: None,
             revisions: 0,
+            last_error: None,
+            phase: Phase::Step,
+            call: None,
             outcome: None,
             trace: record.then(|| Vec::with_capacity(32)),
         })
@@ -354,20 +498,30 @@ impl Agent {
         self
     }
 
-    /// Uses `kill` as the kill switch.
+    /// Uses `kill` as the kill switch (one set for a later time stops the run then).
     pub fn with_kill_switch(mut self, kill: KillSwitch) -> Self {
         self.kill = kill;
         self
     }
 
-    /// Turns the kill switch on now.
-    pub fn engage_kill_switch(&mut self) {
-        self.kill = KillSwitch::at(self.now);
-    }
-
-    /// The virtual time now.
+    /// The virtual time now: the time of the last input.
     pub const fn now(&self) -> Micros {
         self.now
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &AgentConfig {
+        &self.cfg
+    }
+
+    /// The task.
+    pub const fn task(&self) -> &Task {
+        &self.task
+    }
+
+    /// The conversation so far, after the task.
+    pub fn turns(&self) -> &[Turn] {
+        &self.turns
     }
 
     /// The breaker, with its current state.
@@ -375,118 +529,215 @@ impl Agent {
         self.breaker.as_ref()
     }
 
+    /// The events recorded so far.
+    pub fn events(&self) -> &[Event] {
+        self.trace.as_deref().unwrap_or_default()
+    }
+
     /// Where the run is.
     pub fn status(&self) -> Status {
-        if self.outcome.is_some() {
-            Status::Finished
-        } else if self.pending.is_some() {
-            Status::AwaitingApproval
-        } else {
-            Status::Running
+        match self.phase {
+            Phase::Done => Status::Finished,
+            Phase::Approval { .. } => Status::AwaitingApproval,
+            _ => Status::Running,
         }
     }
 
-    /// Takes one step. Does nothing when finished or paused (but a kill switch that is on
-    /// still stops a paused run).
-    pub fn step(&mut self) -> Status {
-        if self.outcome.is_some() {
-            return Status::Finished;
-        }
-        if self.kill.is_on(self.now) {
-            return self.halt(Halt::Killed);
-        }
-        if self.pending.is_some() {
-            return Status::AwaitingApproval;
-        }
-        if let Err(hit) = self.limiter.tick() {
-            return self.halt(Halt::Cap(hit));
-        }
-        self.emit(self.now, 0, || EventKind::Step);
-        if let Some(hit) = self.budget_hit() {
-            return self.halt(Halt::Cap(hit));
-        }
-        let reply = match self.call_model() {
-            Ok(reply) => reply,
-            Err(halt) => return self.halt(halt),
+    /// What the agent wants next. A call is returned once; until its reply comes, polling
+    /// again returns [`Action::Wait`] for its deadline.
+    pub fn poll(&mut self) -> Action<'_> {
+        self.advance();
+        let fresh = match &mut self.phase {
+            Phase::InFlight { issued, .. } => !std::mem::replace(issued, true),
+            _ => false,
         };
-        match reply {
-            Reply::Answer { text } => self.critique(text),
-            Reply::Tool { call } => match tools::validate(&call) {
-                Err(error) => {
-                    let answer = format!("Stopped: {error}");
-                    self.emit(self.now, 0, || EventKind::ArgsRejected { error });
-                    self.finish(answer, Stop::InvalidArgs, true)
-                }
-                Ok(call) => {
-                    self.emit(self.now, 0, || EventKind::ToolRequested {
-                        call: call.clone(),
-                    });
-                    self.gate(call)
-                }
-            },
-        }
-    }
-
-    /// Steps until the run finishes or pauses at the approval gate. A paused run whose
-    /// approval has a deadline waits it out: denied and escalated.
-    pub fn run_until_paused(&mut self) -> Status {
-        loop {
-            match self.step() {
-                Status::Running => continue,
-                Status::AwaitingApproval => match (self.cfg.approval.deadline, &self.pending) {
-                    (Some(d), Some((_, since))) => {
-                        let at = since.saturating_add(d);
-                        self.advance_to(at);
-                    }
-                    _ => return Status::AwaitingApproval,
+        match &self.phase {
+            Phase::Done => Action::Done,
+            Phase::InFlight {
+                start, deadline, ..
+            } => match (&self.call, fresh) {
+                (Some(call), true) => match &call.callee {
+                    Callee::Model { rung } => Action::CallModel(ModelCall {
+                        rung: *rung,
+                        model: self.ladder.name(*rung),
+                        step: self.limiter.steps(),
+                        attempt: call.attempt,
+                        start: *start,
+                        deadline: *deadline,
+                        task: &self.task,
+                        turns: &self.turns,
+                    }),
+                    Callee::Tool { call: tool, key, .. } => Action::RunTool(ToolRun {
+                        call: tool,
+                        key: *key,
+                        attempt: call.attempt,
+                        start: *start,
+                        deadline: *deadline,
+                    }),
                 },
-                Status::Finished => return Status::Finished,
-            }
-        }
-    }
-
-    /// Lets virtual time pass to `at` while paused: past the approval deadline, the request
-    /// is denied and the run escalates.
-    pub fn advance_to(&mut self, at: Micros) -> Status {
-        if let (Some((call, since)), Some(d)) = (&self.pending, self.cfg.approval.deadline) {
-            let deadline = since.saturating_add(d);
-            if at >= deadline {
-                self.now = self.now.max(deadline);
-                let tool = call.kind().name();
-                self.blocked.push(tool.to_string());
-                self.pending = None;
-                self.emit(self.now, 0, || EventKind::Gate {
-                    tool: tool.into(),
-                    gate: GateEvent::TimedOut,
-                });
-                let error = CallError {
-                    detail: Some(format!("nobody approved {tool} within {}", Secs(d))),
-                    ..CallError::new(ErrorKind::Timeout)
+                _ => Action::Wait { until: *deadline },
+            },
+            Phase::Backoff { until } => Action::Wait {
+                until: self.kill_bound(*until),
+            },
+            Phase::Approval { call, since } => {
+                let deadline = self
+                    .cfg
+                    .approval
+                    .deadline
+                    .map(|d| since.saturating_add(d));
+                let kill = self.kill.engaged_at.filter(|k| *k > self.now);
+                let deadline = match (deadline, kill) {
+                    (Some(d), Some(k)) => Some(d.min(k)),
+                    (d, k) => d.or(k),
                 };
-                return self.halt(Halt::Escalate {
-                    error,
-                    times: 1,
-                    target: Target::Tool(tool.into()),
-                });
+                Action::AskHuman { call, deadline }
             }
+            // `advance` leaves only the phases above.
+            Phase::Step | Phase::Attempt => Action::Wait { until: self.now },
         }
-        self.now = self.now.max(at);
-        self.status()
     }
 
-    /// A human's decision on the paused tool call. Does nothing unless paused.
-    pub fn decide(&mut self, decision: Decision) -> Status {
-        let Some((call, _)) = self.pending.take() else {
-            return self.status();
+    /// A model call's reply (or error) arrived at `now`. A reply after the call's deadline
+    /// counts as a timeout at the deadline. Ignored unless a model call is in flight.
+    pub fn handle_model_reply(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
+        let Some(deadline) = self.in_flight(|c| matches!(c, Callee::Model { .. })) else {
+            return;
         };
+        if now > deadline {
+            return self.handle_timeout(deadline);
+        }
+        if let Ok(r) = &result {
+            self.counters.tokens += r.tokens.input + r.tokens.output;
+            self.counters.cost += r.cost;
+        }
+        self.finish_attempt(now, result.map(|r| r.reply).map(Payload::Model));
+    }
+
+    /// A tool call's reply (or error) arrived at `now`. Ignored unless a tool call is in
+    /// flight.
+    pub fn handle_tool_reply(&mut self, now: Micros, result: Result<ToolReply, CallError>) {
+        let Some(deadline) = self.in_flight(|c| matches!(c, Callee::Tool { .. })) else {
+            return;
+        };
+        if now > deadline {
+            return self.handle_timeout(deadline);
+        }
+        self.finish_attempt(now, result.map(Payload::Tool));
+    }
+
+    /// The world reports that the tool call in flight committed a side effect at `at`
+    /// (`duplicate` when it repeats an earlier one): before its reply, or instead of it when
+    /// the reply is lost.
+    pub fn handle_side_effect(&mut self, at: Micros, duplicate: bool) {
+        let Some(Call {
+            callee: Callee::Tool { call, .. },
+            ..
+        }) = &self.call
+        else {
+            return;
+        };
+        self.counters.side_effects += 1;
+        if duplicate {
+            self.counters.duplicates += 1;
+        }
+        if self.trace.is_some() {
+            let call = call.clone();
+            self.emit(at, 0, || EventKind::SideEffect { call, duplicate });
+        }
+    }
+
+    /// Virtual time has reached `now` with no other input: a call in flight times out at its
+    /// deadline, a backoff wait ends, an approval deadline denies and escalates, a kill switch
+    /// set for this time stops the run.
+    pub fn handle_timeout(&mut self, now: Micros) {
+        let now = now.max(self.now);
+        match self.phase {
+            Phase::InFlight { deadline, .. } => {
+                if now >= deadline {
+                    let timeout = self.cfg.deadline.timeout;
+                    self.finish_attempt(deadline, Err(CallError::timed_out(timeout)));
+                }
+            }
+            Phase::Backoff { until } => {
+                if let Some(k) = self.kill.engaged_at.filter(|k| *k < until && *k <= now) {
+                    self.now = k.max(self.now);
+                    self.halt(Halt::Killed);
+                } else if now >= until {
+                    self.now = until;
+                    self.phase = Phase::Attempt;
+                }
+            }
+            Phase::Approval { ref call, since } => {
+                let deadline = self
+                    .cfg
+                    .approval
+                    .deadline
+                    .map(|d| (d, since.saturating_add(d)));
+                if let Some((d, at)) = deadline.filter(|(_, at)| now >= *at) {
+                    if self.kill.engaged_at.is_some_and(|k| k <= at) {
+                        self.now = self.kill.engaged_at.unwrap_or(at).max(self.now);
+                        return self.halt(Halt::Killed);
+                    }
+                    let tool = call.kind().name();
+                    self.now = at.max(self.now);
+                    self.blocked.push(tool.to_string());
+                    self.emit(self.now, 0, || EventKind::Gate {
+                        tool: tool.into(),
+                        gate: GateEvent::TimedOut,
+                    });
+                    let error = CallError {
+                        detail: Some(format!("nobody approved {tool} within {}", Secs(d))),
+                        ..CallError::new(ErrorKind::Timeout)
+                    };
+                    self.halt(Halt::Escalate {
+                        error,
+                        times: 1,
+                        target: Target::Tool(tool.into()),
+                    });
+                } else if let Some(k) = self.kill.engaged_at.filter(|k| *k <= now) {
+                    self.now = k.max(self.now);
+                    self.halt(Halt::Killed);
+                } else {
+                    self.now = now;
+                }
+            }
+            Phase::Step | Phase::Attempt => self.now = now,
+            Phase::Done => {}
+        }
+    }
+
+    /// A human's decision on the call waiting at the gate, at `now`. Ignored unless paused.
+    pub fn handle_decision(&mut self, now: Micros, decision: Decision) {
+        let Phase::Approval { call, .. } = std::mem::replace(&mut self.phase, Phase::Step) else {
+            return;
+        };
+        self.now = now.max(self.now);
         let tool = call.kind().name();
         self.emit(self.now, 0, || EventKind::Gate {
             tool: tool.into(),
             gate: GateEvent::Decided(decision),
         });
         match decision {
-            Decision::Approve => self.run_tool(call),
+            Decision::Approve => self.start_tool(call, None),
             Decision::Deny => self.block(&call),
+        }
+    }
+
+    /// Turns the kill switch on at `now`. Between steps, during a backoff wait and at the
+    /// approval gate the run stops at once; a call in flight still finishes, and the run stops
+    /// before anything else begins.
+    pub fn engage_kill_switch(&mut self, now: Micros) {
+        let at = now.max(self.now);
+        if !self.kill.is_on(at) {
+            self.kill = KillSwitch::at(at);
+        }
+        match self.phase {
+            Phase::Step | Phase::Attempt | Phase::Backoff { .. } | Phase::Approval { .. } => {
+                self.now = at;
+                self.halt(Halt::Killed);
+            }
+            Phase::InFlight { .. } | Phase::Done => {}
         }
     }
 
@@ -497,19 +748,19 @@ impl Agent {
 
     /// The run, plus the breaker (to carry into the next run).
     pub fn into_parts(mut self) -> (Run, Option<CircuitBreaker>) {
-        let awaiting = self.pending.as_ref().map(|(c, _)| c.clone());
+        let awaiting = match &self.phase {
+            Phase::Approval { call, .. } => Some(call.clone()),
+            _ => None,
+        };
         let outcome = match self.outcome.take() {
             Some(o) => o,
             None => {
-                let mut blocked = self.blocked.clone();
+                let blocked = self.blocked.clone();
                 let answer = match &awaiting {
-                    Some(c) => {
-                        blocked.push(c.kind().name().to_string());
-                        format!(
-                            "Paused: {} is waiting for a human decision.",
-                            c.kind().name()
-                        )
-                    }
+                    Some(c) => format!(
+                        "Paused: {} is waiting for a human decision.",
+                        c.kind().name()
+                    ),
                     None => "Running.".to_string(),
                 };
                 self.outcome_with(answer, Stop::AwaitingApproval, false, blocked)
@@ -518,10 +769,365 @@ impl Agent {
         let run = Run {
             outcome,
             trace: self.trace.take().unwrap_or_default(),
-            effects: std::mem::take(&mut self.world.effects),
+            effects: Vec::new(),
             awaiting,
         };
         (run, self.breaker)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The state machine
+    // -----------------------------------------------------------------------------------------
+
+    /// Takes every step that needs nothing from outside.
+    fn advance(&mut self) {
+        loop {
+            match self.phase {
+                Phase::Step => self.begin_step(),
+                Phase::Attempt => self.begin_attempt(),
+                _ => return,
+            }
+        }
+    }
+
+    /// The deadline of the call in flight, if `is` accepts its callee.
+    fn in_flight(&self, is: impl Fn(&Callee) -> bool) -> Option<Micros> {
+        match (&self.phase, &self.call) {
+            (Phase::InFlight { deadline, .. }, Some(call)) if is(&call.callee) => Some(*deadline),
+            _ => None,
+        }
+    }
+
+    /// `until`, or earlier if the kill switch is set to go on before it.
+    fn kill_bound(&self, until: Micros) -> Micros {
+        match self.kill.engaged_at {
+            Some(k) if k < until => k.max(self.now),
+            _ => until,
+        }
+    }
+
+    fn begin_step(&mut self) {
+        if self.kill.is_on(self.now) {
+            return self.halt(Halt::Killed);
+        }
+        if let Err(hit) = self.limiter.tick() {
+            return self.halt(Halt::Cap(hit));
+        }
+        self.emit(self.now, 0, || EventKind::Step);
+        if let Some(hit) = self.budget_hit() {
+            return self.halt(Halt::Cap(hit));
+        }
+        self.start_call(Callee::Model { rung: 0 });
+    }
+
+    fn start_call(&mut self, callee: Callee) {
+        let backoff = self
+            .cfg
+            .retry
+            .backoff(self.seed ^ self.calls_started.wrapping_mul(0x9E37_79B9));
+        self.calls_started += 1;
+        self.call = Some(Call {
+            callee,
+            attempt: 0,
+            backoff,
+        });
+        self.phase = Phase::Attempt;
+    }
+
+    fn begin_attempt(&mut self) {
+        let Some(call) = &mut self.call else {
+            self.phase = Phase::Step;
+            return;
+        };
+        call.attempt += 1;
+        let is_model = matches!(call.callee, Callee::Model { .. });
+        if self.kill.is_on(self.now) {
+            return self.halt(Halt::Killed);
+        }
+        if let Some(hit) = self.budget_hit() {
+            return self.halt(Halt::Cap(hit));
+        }
+        if is_model {
+            if let Some(b) = &mut self.breaker {
+                match b.allow(self.now) {
+                    Ok(t) => self.emit_transition(t),
+                    Err(refused) => {
+                        self.counters.fast_fails += 1;
+                        let retry_at = refused.retry_at;
+                        let target = self.target();
+                        self.emit(self.now, 0, || EventKind::FastFail { target, retry_at });
+                        return self.exhausted();
+                    }
+                }
+            }
+            self.counters.model_calls += 1;
+        } else {
+            self.counters.tool_calls += 1;
+        }
+        self.phase = Phase::InFlight {
+            start: self.now,
+            deadline: self.now.saturating_add(self.cfg.deadline.timeout),
+            issued: false,
+        };
+    }
+
+    /// What the current call is made to.
+    fn target(&self) -> Target {
+        match self.call.as_ref().map(|c| &c.callee) {
+            Some(Callee::Model { rung }) => Target::Model(self.ladder.name_cow(*rung)),
+            Some(Callee::Tool { call, .. }) => Target::Tool(Cow::Borrowed(call.kind().name())),
+            None => Target::Model(self.ladder.name_cow(0)),
+        }
+    }
+
+    fn finish_attempt(&mut self, now: Micros, result: Result<Payload, CallError>) {
+        let Phase::InFlight { start, .. } = self.phase else {
+            return;
+        };
+        let Some(call) = &self.call else {
+            return;
+        };
+        let attempt = call.attempt;
+        let is_model = matches!(call.callee, Callee::Model { .. });
+        self.now = now.max(start);
+        if self.trace.is_some() {
+            let target = self.target();
+            let error = result.as_ref().err().cloned();
+            self.emit(start, self.now - start, || EventKind::Attempt {
+                target,
+                attempt,
+                error,
+            });
+        }
+        let error = match result {
+            Ok(payload) => {
+                if is_model {
+                    let t = self.breaker.as_mut().and_then(|b| b.on_success());
+                    self.emit_transition(t);
+                }
+                self.repeats.reset();
+                let call = self.call.take();
+                return match (payload, call) {
+                    (Payload::Model(reply), _) => self.on_reply(reply),
+                    (
+                        Payload::Tool(reply),
+                        Some(Call {
+                            callee: Callee::Tool { call, then, .. },
+                            ..
+                        }),
+                    ) => self.on_tool_output(call, reply, then),
+                    _ => self.phase = Phase::Step,
+                };
+            }
+            Err(e) => e,
+        };
+        if error.kind == ErrorKind::Timeout {
+            self.counters.timeouts += 1;
+        }
+        if is_model {
+            let now = self.now;
+            let t = self.breaker.as_mut().and_then(|b| b.on_failure(now));
+            self.emit_transition(t);
+        }
+        if let Some(policy) = self.cfg.escalation {
+            let times = self.repeats.record(error.kind);
+            if times >= policy.after {
+                let target = self.target();
+                return self.halt(Halt::Escalate {
+                    error,
+                    times,
+                    target,
+                });
+            }
+        }
+        if !error.is_transient() {
+            let target = self.target();
+            self.emit(self.now, 0, || EventKind::GaveUp {
+                target,
+                reason: GiveUp::NotTransient,
+            });
+            self.last_error = Some(error);
+            return self.exhausted();
+        }
+        let next = self.call.as_mut().and_then(|c| c.backoff.next());
+        let Some(delay) = next else {
+            let target = self.target();
+            self.emit(self.now, 0, || EventKind::GaveUp {
+                target,
+                reason: GiveUp::AttemptsExhausted,
+            });
+            self.last_error = Some(error);
+            return self.exhausted();
+        };
+        let hinted = error.retry_after.filter(|&ra| ra > delay);
+        let delay = hinted.unwrap_or(delay);
+        self.emit(self.now, delay, || EventKind::Backoff {
+            retry: attempt,
+            retry_after: hinted,
+        });
+        self.counters.retries += 1;
+        self.phase = Phase::Backoff {
+            until: self.now.saturating_add(delay),
+        };
+    }
+
+    /// The current call failed for good: the next rung of the ladder, or the safe message.
+    fn exhausted(&mut self) {
+        let next = match self.call.take().map(|c| c.callee) {
+            Some(Callee::Model { rung }) if rung + 1 < self.ladder.len() => Some(rung + 1),
+            _ => None,
+        };
+        match next {
+            Some(rung) => {
+                self.counters.fallbacks += 1;
+                let from = self.ladder.name_cow(rung - 1);
+                let to = self.ladder.name_cow(rung);
+                self.emit(self.now, 0, || EventKind::Fallback { from, to });
+                self.start_call(Callee::Model { rung });
+            }
+            None => {
+                self.emit(self.now, 0, || EventKind::Degraded);
+                let error = self.last_error.take();
+                self.halt(Halt::Degraded(error));
+            }
+        }
+    }
+
+    fn on_reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Answer { text } => self.critique(text),
+            Reply::Tool { ref call, .. } => match tools::validate(call) {
+                Err(error) => {
+                    let answer = format!("Stopped: {error}");
+                    self.emit(self.now, 0, || EventKind::ArgsRejected { error });
+                    self.finish(answer, Stop::InvalidArgs, true);
+                }
+                Ok(call) => {
+                    if self.trace.is_some() {
+                        let shown = call.clone();
+                        self.emit(self.now, 0, || EventKind::ToolRequested { call: shown });
+                    }
+                    self.turns.push(Turn::Model(reply));
+                    self.gate(call);
+                }
+            },
+        }
+    }
+
+    fn critique(&mut self, answer: String) {
+        let Some(critic) = self.cfg.critic else {
+            return self.finish(answer, Stop::Answered, false);
+        };
+        let revision = self.revisions;
+        let score = critic.score(revision);
+        let revise = critic.revise(score, revision);
+        self.emit(self.now, 0, || EventKind::Critique {
+            score,
+            threshold: critic.threshold,
+            revision,
+            revise,
+        });
+        if revise {
+            self.revisions += 1;
+            self.turns.push(Turn::Model(Reply::Answer { text: answer }));
+            self.turns.push(Turn::Feedback { score });
+            self.phase = Phase::Step;
+            return;
+        }
+        self.finish(answer, Stop::Answered, false)
+    }
+
+    fn gate(&mut self, call: ToolCall) {
+        if let Some((sample, rest)) = self.cfg.scope.and_then(|s| s.split(&call)) {
+            if self.trace.is_some() {
+                let (shown_sample, shown_rest) = (sample.clone(), rest.clone());
+                self.emit(self.now, 0, || EventKind::ScopeNarrowed {
+                    sample: shown_sample,
+                    rest: shown_rest,
+                });
+            }
+            return self.start_tool(sample, Some(rest));
+        }
+        let kind = call.kind();
+        match self.cfg.approval.gate(kind.risk()) {
+            Gate::Run => {
+                if kind.risk() == Risk::Risky {
+                    self.emit(self.now, 0, || EventKind::Gate {
+                        tool: kind.name().into(),
+                        gate: GateEvent::Decided(Decision::Approve),
+                    });
+                }
+                self.start_tool(call, None)
+            }
+            Gate::Block => {
+                self.emit(self.now, 0, || EventKind::Gate {
+                    tool: kind.name().into(),
+                    gate: GateEvent::DeniedByDefault,
+                });
+                self.block(&call)
+            }
+            Gate::Wait => self.wait_for_human(call),
+        }
+    }
+
+    fn wait_for_human(&mut self, call: ToolCall) {
+        self.emit(self.now, 0, || EventKind::Gate {
+            tool: call.kind().name().into(),
+            gate: GateEvent::Waiting,
+        });
+        self.phase = Phase::Approval {
+            call,
+            since: self.now,
+        };
+    }
+
+    fn start_tool(&mut self, call: ToolCall, then: Option<ToolCall>) {
+        let key = (self.cfg.idempotency && call.kind().has_side_effect())
+            .then(|| call.key(self.seed));
+        self.start_call(Callee::Tool { call, key, then });
+    }
+
+    fn block(&mut self, call: &ToolCall) {
+        self.blocked.push(call.kind().name().to_string());
+        self.turns.push(Turn::Blocked);
+        self.note_done(|| format!("{call}: blocked by the approval gate"));
+        self.phase = Phase::Step;
+    }
+
+    fn on_tool_output(&mut self, call: ToolCall, reply: ToolReply, then: Option<ToolCall>) {
+        let ToolReply {
+            output,
+            deduplicated,
+        } = reply;
+        self.note_done(|| format!("{call} -> {output}"));
+        if self.trace.is_some() {
+            let shown = output.clone();
+            self.emit(self.now, 0, || EventKind::ToolResult {
+                output: shown,
+                deduplicated,
+            });
+        }
+        self.turns.push(Turn::Output(output));
+        match then {
+            Some(rest) => self.wait_for_human(rest),
+            None => self.phase = Phase::Step,
+        }
+    }
+
+    /// Records a step for the handoff packet, which only an escalation can need: runs that
+    /// cannot escalate skip the formatting.
+    fn note_done(&mut self, line: impl FnOnce() -> String) {
+        if self.cfg.escalation.is_some() || self.cfg.approval.deadline.is_some() {
+            self.done.push(line());
+        }
+    }
+
+    fn budget_hit(&self) -> Option<CapHit> {
+        self.cfg.caps.check(&Usage {
+            tokens: self.counters.tokens,
+            cost: self.counters.cost,
+            elapsed: self.now - self.started,
+        })
     }
 
     fn emit(&mut self, at: Micros, dur: Micros, kind: impl FnOnce() -> EventKind) {
@@ -541,282 +1147,10 @@ impl Agent {
         }
     }
 
-    fn budget_hit(&self) -> Option<CapHit> {
-        self.cfg.caps.check(&Usage {
-            tokens: self.counters.tokens,
-            cost: self.counters.cost,
-            elapsed: self.now - self.started,
-        })
-    }
-
-    fn call_model(&mut self) -> Result<Reply, Halt> {
-        for rung in 0..self.models.len() {
-            if rung > 0 {
-                self.counters.fallbacks += 1;
-                let from = self.models[rung - 1].spec.name.clone();
-                let to = self.models[rung].spec.name.clone();
-                self.emit(self.now, 0, || EventKind::Fallback { from, to });
-            }
-            let target = Target::Model(self.models[rung].spec.name.clone());
-            let step = self.limiter.steps() as u64;
-            let result = self.with_retry(target, true, |a| {
-                let seen = &a.seen;
-                let (latency, r) = a.models[rung].call(seen, a.now, &mut a.rng);
-                a.counters.model_calls += 1;
-                let (waited, r) = a.cfg.deadline.apply(latency, r);
-                if r.is_ok() {
-                    // A growing context: each step re-sends the conversation so far.
-                    let prompt = 300 + 150 * step;
-                    let completion = 50;
-                    a.counters.tokens += prompt + completion;
-                    a.counters.cost += prompt * 3 + completion * 15;
-                }
-                (waited, r)
-            });
-            match result {
-                Ok(reply) => return Ok(reply),
-                Err(Failure::Halt(h)) => return Err(h),
-                Err(Failure::Exhausted) => continue,
-            }
-        }
-        self.emit(self.now, 0, || EventKind::Degraded);
-        Err(Halt::Degraded)
-    }
-
-    fn with_retry<T>(
-        &mut self,
-        target: Target,
-        through_breaker: bool,
-        mut attempt_once: impl FnMut(&mut Self) -> (Micros, Result<T, CallError>),
-    ) -> Result<T, Failure> {
-        let mut backoff = self
-            .cfg
-            .retry
-            .backoff(self.seed ^ self.calls_started.wrapping_mul(0x9E37_79B9));
-        self.calls_started += 1;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            if self.kill.is_on(self.now) {
-                return Err(Failure::Halt(Halt::Killed));
-            }
-            if let Some(hit) = self.budget_hit() {
-                return Err(Failure::Halt(Halt::Cap(hit)));
-            }
-            if through_breaker {
-                if let Some(b) = &mut self.breaker {
-                    match b.allow(self.now) {
-                        Ok(t) => self.emit_transition(t),
-                        Err(refused) => {
-                            self.counters.fast_fails += 1;
-                            let retry_at = refused.retry_at;
-                            self.emit(self.now, 0, || EventKind::FastFail { target, retry_at });
-                            return Err(Failure::Exhausted);
-                        }
-                    }
-                }
-            }
-            let start = self.now;
-            let (waited, result) = attempt_once(self);
-            self.now += waited;
-            let error = result.as_ref().err().cloned();
-            self.emit(start, waited, || EventKind::Attempt {
-                target: target.clone(),
-                attempt,
-                error,
-            });
-            let error = match result {
-                Ok(v) => {
-                    if through_breaker {
-                        let t = self.breaker.as_mut().and_then(|b| b.on_success());
-                        self.emit_transition(t);
-                    }
-                    self.repeats.reset();
-                    return Ok(v);
-                }
-                Err(e) => e,
-            };
-            if error.kind == ErrorKind::Timeout {
-                self.counters.timeouts += 1;
-            }
-            if through_breaker {
-                let now = self.now;
-                let t = self.breaker.as_mut().and_then(|b| b.on_failure(now));
-                self.emit_transition(t);
-            }
-            if let Some(policy) = self.cfg.escalation {
-                let times = self.repeats.record(error.kind);
-                if times >= policy.after {
-                    return Err(Failure::Halt(Halt::Escalate {
-                        error,
-                        times,
-                        target,
-                    }));
-                }
-            }
-            if !error.is_transient() {
-                self.emit(self.now, 0, || EventKind::GaveUp {
-                    target,
-                    reason: GiveUp::NotTransient,
-                });
-                return Err(Failure::Exhausted);
-            }
-            let Some(delay) = backoff.next() else {
-                self.emit(self.now, 0, || EventKind::GaveUp {
-                    target,
-                    reason: GiveUp::AttemptsExhausted,
-                });
-                return Err(Failure::Exhausted);
-            };
-            let hinted = error.retry_after.filter(|&ra| ra > delay);
-            let delay = hinted.unwrap_or(delay);
-            self.emit(self.now, delay, || EventKind::Backoff {
-                retry: attempt,
-                retry_after: hinted,
-            });
-            self.now += delay;
-            self.counters.retries += 1;
-        }
-    }
-
-    fn critique(&mut self, answer: String) -> Status {
-        let Some(critic) = self.cfg.critic else {
-            return self.finish(answer, Stop::Answered, false);
-        };
-        let revision = self.revisions;
-        let score = critic.score(revision);
-        let revise = critic.revise(score, revision);
-        self.emit(self.now, 0, || EventKind::Critique {
-            score,
-            threshold: critic.threshold,
-            revision,
-            revise,
-        });
-        if revise {
-            self.revisions += 1;
-            self.seen = Observation::Feedback;
-            return Status::Running;
-        }
-        self.finish(answer, Stop::Answered, false)
-    }
-
-    fn gate(&mut self, call: ToolCall) -> Status {
-        if let Some((sample, rest)) = self.cfg.scope.and_then(|s| s.split(&call)) {
-            let (shown_sample, shown_rest) = (sample.clone(), rest.clone());
-            self.emit(self.now, 0, || EventKind::ScopeNarrowed {
-                sample: shown_sample,
-                rest: shown_rest,
-            });
-            if self.run_tool(sample) == Status::Finished {
-                return Status::Finished;
-            }
-            self.emit(self.now, 0, || EventKind::Gate {
-                tool: rest.kind().name().into(),
-                gate: GateEvent::Waiting,
-            });
-            self.pending = Some((rest, self.now));
-            return Status::AwaitingApproval;
-        }
-        let kind = call.kind();
-        match self.cfg.approval.gate(kind.risk()) {
-            Gate::Run => {
-                if kind.risk() == crate::approval::Risk::Risky {
-                    self.emit(self.now, 0, || EventKind::Gate {
-                        tool: kind.name().into(),
-                        gate: GateEvent::Decided(Decision::Approve),
-                    });
-                }
-                self.run_tool(call)
-            }
-            Gate::Block => {
-                self.emit(self.now, 0, || EventKind::Gate {
-                    tool: kind.name().into(),
-                    gate: GateEvent::DeniedByDefault,
-                });
-                self.block(&call)
-            }
-            Gate::Wait => {
-                self.emit(self.now, 0, || EventKind::Gate {
-                    tool: kind.name().into(),
-                    gate: GateEvent::Waiting,
-                });
-                self.pending = Some((call, self.now));
-                Status::AwaitingApproval
-            }
-        }
-    }
-
-    fn block(&mut self, call: &ToolCall) -> Status {
-        self.blocked.push(call.kind().name().to_string());
-        self.seen = Observation::Blocked;
-        self.note_done(|| format!("{call}: blocked by the approval gate"));
-        Status::Running
-    }
-
-    /// Records a step for the handoff packet, which only an escalation can need: runs that
-    /// cannot escalate skip the formatting.
-    fn note_done(&mut self, line: impl FnOnce() -> String) {
-        if self.cfg.escalation.is_some() || self.cfg.approval.deadline.is_some() {
-            self.done.push(line());
-        }
-    }
-
-    fn run_tool(&mut self, call: ToolCall) -> Status {
-        let key = self
-            .cfg
-            .idempotency
-            .then(|| call.key(self.seed))
-            .filter(|_| call.kind().has_side_effect());
-        let target = Target::Tool(Cow::Borrowed(call.kind().name()));
-        let result = self.with_retry(target, false, |a| {
-            a.counters.tool_calls += 1;
-            let before = a.world.effects.len();
-            let executed = a.world.execute(&call, key, a.now, a.cfg.tool_faults);
-            if a.world.effects.len() > before {
-                a.counters.side_effects += 1;
-                let duplicate = a.world.effects[..before].iter().any(|e| e.call == call);
-                if duplicate {
-                    a.counters.duplicates += 1;
-                }
-                let now = a.now;
-                a.emit(now, 0, || EventKind::SideEffect {
-                    call: call.clone(),
-                    duplicate,
-                });
-            }
-            let latency = a.cfg.tool_latency;
-            match executed {
-                Executed::Ran(out) => a.cfg.deadline.apply(latency, Ok((out, false))),
-                Executed::Deduplicated(out) => a.cfg.deadline.apply(latency, Ok((out, true))),
-                Executed::Lost => {
-                    let t = a.cfg.deadline.timeout;
-                    (t, Err(CallError::timed_out(t)))
-                }
-            }
-        });
-        match result {
-            Ok((output, deduplicated)) => {
-                self.note_done(|| format!("{call} -> {output}"));
-                let shown = output.clone();
-                self.emit(self.now, 0, || EventKind::ToolResult {
-                    output: shown,
-                    deduplicated,
-                });
-                self.seen = Observation::Output(output);
-                Status::Running
-            }
-            Err(Failure::Halt(h)) => self.halt(h),
-            Err(Failure::Exhausted) => {
-                self.emit(self.now, 0, || EventKind::Degraded);
-                self.halt(Halt::Degraded)
-            }
-        }
-    }
-
-    fn halt(&mut self, halt: Halt) -> Status {
+    fn halt(&mut self, halt: Halt) {
+        self.call = None;
         match halt {
             Halt::Killed => {
-                self.pending = None;
                 self.emit(self.now, 0, || EventKind::Killed);
                 self.finish(
                     "Stopped: the kill switch is on.".to_string(),
@@ -846,13 +1180,16 @@ impl Agent {
                     if times == 1 { "" } else { "s" }
                 );
                 self.emit(self.now, 0, || EventKind::Escalated { error, times });
-                let status = self.finish(answer, Stop::Escalated, true);
+                self.finish(answer, Stop::Escalated, true);
                 if let Some(o) = &mut self.outcome {
                     o.handoff = Some(packet);
                 }
-                status
             }
-            Halt::Degraded => self.finish(SAFE_MESSAGE.to_string(), Stop::Degraded, true),
+            Halt::Degraded(error) => self.finish(
+                safe_message(error.as_ref()).to_string(),
+                Stop::Degraded,
+                true,
+            ),
         }
     }
 
@@ -875,25 +1212,19 @@ impl Agent {
         }
     }
 
-    fn finish(&mut self, answer: String, stop: Stop, degraded: bool) -> Status {
+    fn finish(&mut self, answer: String, stop: Stop, degraded: bool) {
         if self.trace.is_some() {
             let shown = answer.clone();
             self.emit(self.now, 0, || EventKind::Finished { answer: shown });
         }
         let blocked = std::mem::take(&mut self.blocked);
         self.outcome = Some(self.outcome_with(answer, stop, degraded, blocked));
-        Status::Finished
+        self.phase = Phase::Done;
     }
 }
 
-/// Runs an agent to its end (or its pause at the approval gate) in one call.
-pub fn run(
-    cfg: AgentConfig,
-    models: Vec<ModelSpec>,
-    seed: u64,
-    record: bool,
-) -> Result<Run, ConfigError> {
-    let mut agent = Agent::new(cfg, models, seed, record)?;
-    agent.run_until_paused();
-    Ok(agent.into_run())
+/// What a successful attempt returned.
+enum Payload {
+    Model(Reply),
+    Tool(ToolReply),
 }

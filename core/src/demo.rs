@@ -1,7 +1,7 @@
 //! The lab's fault-injection demo as text: sections A–F, the way the lab's demo script prints
 //! them. `cargo run -p reliability-core --example demo` prints it; a golden test pins it.
 
-use crate::agent;
+use crate::sim::{self, SimWorld};
 use crate::approval::Decision;
 use crate::deadline::Deadline;
 use crate::error::CallError;
@@ -41,9 +41,9 @@ fn write_demo(out: &mut String, s: &Settings) -> std::fmt::Result {
 
     writeln!(out, "\n==== D. APPROVAL GATE: a risky action ====")?;
     // Nobody to ask: the default approver denies every risky tool.
-    let deny = agent::run(
+    let deny = sim::run(
         s.agent_config(),
-        vec![model_for(ScenarioId::D, s)],
+        &SimWorld::new(vec![model_for(ScenarioId::D, s)]),
         s.seed,
         false,
     )

@@ -1,26 +1,79 @@
 //! Fallbacks and graceful degrade.
 //!
-//! Options are tried in order (the primary model, then a backup, ...); the first that works
-//! answers, and every step down the ladder is counted and put in the trace: a fallback is never
-//! silent. When every option fails the run does not crash: it returns [`SAFE_MESSAGE`] and says
-//! `degraded: true`.
+//! The agent's model calls go down a [`Ladder`]: the primary model, then a backup, then
+//! weaker but safer options. The first rung that answers wins; every step down is counted and
+//! put in the trace, so a fallback is never silent. When every rung fails the run does not
+//! crash: it returns a safe message ([`safe_message`]) and says `degraded: true`.
+//!
+//! # Default
+//! One rung (no fallback): the lab's cards A–F call a single model.
 
-/// What a run says when nothing worked.
+use crate::error::CallError;
+use crate::ConfigError;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// What the agent says when every option failed because the service is unavailable: the
+/// lab's safe message.
 pub const SAFE_MESSAGE: &str = "Service unavailable, please try again later.";
 
-/// Tries `options` in order and returns the index and value of the first that succeeds, or
-/// every error, in order, when none does.
-pub fn first_ok<T, E>(
-    options: impl IntoIterator<Item = impl FnOnce() -> Result<T, E>>,
-) -> Result<(usize, T), Vec<E>> {
-    let mut errors = Vec::new();
-    for (i, option) in options.into_iter().enumerate() {
-        match option() {
-            Ok(v) => return Ok((i, v)),
-            Err(e) => errors.push(e),
+/// The safe message for a run that failed with `error` (the last error, if any).
+pub fn safe_message(_error: Option<&CallError>) -> &'static str {
+    SAFE_MESSAGE
+}
+
+/// The options of a fallback ladder, by name, the primary first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ladder {
+    rungs: Vec<Cow<'static, str>>,
+}
+
+impl Ladder {
+    /// The most rungs a ladder may have.
+    pub const MAX_RUNGS: usize = 16;
+
+    /// A ladder over `rungs` (at least one).
+    pub fn new(rungs: Vec<Cow<'static, str>>) -> Result<Ladder, ConfigError> {
+        if rungs.is_empty() || rungs.len() > Self::MAX_RUNGS {
+            return Err(ConfigError::new(
+                "models",
+                format!(
+                    "needs 1 to {} models (got {})",
+                    Self::MAX_RUNGS,
+                    rungs.len()
+                ),
+            ));
         }
+        Ok(Ladder { rungs })
     }
-    Err(errors)
+
+    /// How many rungs.
+    pub fn len(&self) -> usize {
+        self.rungs.len()
+    }
+
+    /// Never true: a ladder has at least one rung.
+    pub fn is_empty(&self) -> bool {
+        self.rungs.is_empty()
+    }
+
+    /// The name of rung `i` (the last rung's when out of range).
+    pub fn name(&self, i: usize) -> &str {
+        self.rungs
+            .get(i)
+            .or(self.rungs.last())
+            .map(|n| n.as_ref())
+            .unwrap_or_default()
+    }
+
+    /// The name of rung `i`, cheaply cloned.
+    pub fn name_cow(&self, i: usize) -> Cow<'static, str> {
+        self.rungs
+            .get(i)
+            .or(self.rungs.last())
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -28,16 +81,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_backup_answers_when_the_primary_fails() {
-        let options: Vec<Box<dyn FnOnce() -> Result<&'static str, &'static str>>> =
-            vec![Box::new(|| Err("primary down")), Box::new(|| Ok("backup"))];
-        assert_eq!(first_ok(options), Ok((1, "backup")));
-    }
-
-    #[test]
-    fn all_failing_returns_every_error_in_order() {
-        let options: Vec<Box<dyn FnOnce() -> Result<u8, u8>>> =
-            vec![Box::new(|| Err(1)), Box::new(|| Err(2))];
-        assert_eq!(first_ok(options), Err(vec![1, 2]));
+    fn a_ladder_needs_a_rung_and_names_each() {
+        assert_eq!(Ladder::new(vec![]).unwrap_err().field, "models");
+        let l = Ladder::new(vec!["primary".into(), "backup".into()]).unwrap();
+        assert_eq!((l.len(), l.name(0), l.name(1)), (2, "primary", "backup"));
     }
 }

@@ -62,6 +62,7 @@ pub mod retry;
 pub mod rng;
 pub mod scenario;
 pub mod scope;
+pub mod sim;
 pub mod stats;
 pub mod time;
 pub mod timeline;

@@ -4,10 +4,11 @@
 //! ([`Faults`]) and how long they take ([`Latency`]). The agent calls it through the same retry,
 //! deadline and breaker machinery a real client would go through.
 
+use crate::agent::{Reply, Task, Turn};
 use crate::error::CallError;
 use crate::rng::Rng;
 use crate::time::{Micros, MS};
-use crate::tools::{Arg, RawCall, ToolOutput};
+use crate::tools::{Arg, RawCall};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -157,37 +158,6 @@ impl ModelSpec {
     }
 }
 
-/// What the model last saw from a tool.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Observation {
-    /// Nothing yet.
-    #[default]
-    None,
-    /// The tool ran.
-    Output(ToolOutput),
-    /// The approval gate blocked it.
-    Blocked,
-    /// A critic asked for a better answer.
-    Feedback,
-}
-
-/// The model's reply.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reply {
-    /// A final answer.
-    Answer {
-        /// The text.
-        text: String,
-    },
-    /// A request to run a tool.
-    Tool {
-        /// The untrusted call.
-        call: RawCall,
-    },
-}
-
 fn call(name: &'static str, args: [(&'static str, Arg); 2]) -> Reply {
     Reply::Tool {
         call: RawCall {
@@ -197,11 +167,43 @@ fn call(name: &'static str, args: [(&'static str, Arg); 2]) -> Reply {
                 .map(|(n, a)| (Cow::Borrowed(n), a))
                 .collect(),
         },
+        id: None,
     }
 }
 
 fn answer(text: impl Into<String>) -> Reply {
     Reply::Answer { text: text.into() }
+}
+
+impl Behaviour {
+    /// The task a model of this behaviour works on.
+    pub const fn task(self) -> Task {
+        match self {
+            Behaviour::Risky => Task {
+                input: Cow::Borrowed("Email the quarterly results to all staff."),
+                plan: Cow::Borrowed(&[
+                    Cow::Borrowed("draft the email"),
+                    Cow::Borrowed("send_email to all-staff (needs approval)"),
+                    Cow::Borrowed("confirm"),
+                ]),
+            },
+            Behaviour::Pay => Task {
+                input: Cow::Borrowed("Charge customer cus_42 $25.00 for order 1001."),
+                plan: Cow::Borrowed(&[
+                    Cow::Borrowed("charge_card cus_42 2500 cents"),
+                    Cow::Borrowed("confirm the receipt"),
+                ]),
+            },
+            Behaviour::BulkUpdate => Task {
+                input: Cow::Borrowed("Set the newsletter flag on all 100 customer records."),
+                plan: Cow::Borrowed(&[
+                    Cow::Borrowed("update_records customers 100"),
+                    Cow::Borrowed("confirm"),
+                ]),
+            },
+            _ => Task::MULTIPLY,
+        }
+    }
 }
 
 /// How many records the bulk-update model wants to change.
@@ -211,26 +213,29 @@ pub const BULK_RECORDS: i64 = 100;
 pub const EMAIL_TO: &str = "all-staff@example.com";
 
 impl Behaviour {
-    /// The reply to `seen`. Pure: the same observation always gives the same reply.
-    pub fn reply(self, seen: &Observation) -> Reply {
+    /// The reply to a conversation whose last turn is `last`. Pure: the same last turn always
+    /// gives the same reply.
+    pub fn reply(self, last: Option<&Turn>) -> Reply {
         let multiply = || call("multiply", [("a", Arg::Int(17)), ("b", Arg::Int(23))]);
-        match (self, seen) {
-            (_, Observation::Feedback) => {
+        // The model reacts to what it was told last; its own last words tell it nothing new.
+        let last = last.filter(|t| !matches!(t, Turn::Model(_)));
+        match (self, last) {
+            (_, Some(Turn::Feedback { .. })) => {
                 answer("The answer is 391: 17 x 23 = 17 x 20 + 17 x 3 = 340 + 51 = 391 (checked).")
             }
-            (Behaviour::Solve, Observation::Output(out)) => answer(format!("The answer is {out}.")),
+            (Behaviour::Solve, Some(Turn::Output(out))) => answer(format!("The answer is {out}.")),
             (Behaviour::Solve | Behaviour::Loop, _) => multiply(),
-            (Behaviour::Risky, Observation::None) => call(
+            (Behaviour::Risky, None | Some(Turn::Model(_))) => call(
                 "send_email",
                 [
                     ("to", Arg::Text(Cow::Borrowed(EMAIL_TO))),
                     ("subject", Arg::Text(Cow::Borrowed("Quarterly results"))),
                 ],
             ),
-            (Behaviour::Risky, Observation::Output(_)) => {
+            (Behaviour::Risky, Some(Turn::Output(_))) => {
                 answer(format!("Email sent to {EMAIL_TO}."))
             }
-            (Behaviour::Risky | Behaviour::Pay, Observation::Blocked) => {
+            (Behaviour::Risky | Behaviour::Pay, Some(Turn::Blocked)) => {
                 answer("I did not do it: a human has to approve that action first.")
             }
             (Behaviour::Malformed, _) => call(
@@ -240,27 +245,27 @@ impl Behaviour {
                     ("b", Arg::Text(Cow::Borrowed("twenty-three"))),
                 ],
             ),
-            (Behaviour::Pay, Observation::None) => call(
+            (Behaviour::Pay, None | Some(Turn::Model(_))) => call(
                 "charge_card",
                 [
                     ("customer", Arg::Text(Cow::Borrowed("cus_42"))),
                     ("amount_cents", Arg::Int(2500)),
                 ],
             ),
-            (Behaviour::Pay, Observation::Output(out)) => answer(format!("Payment done: {out}.")),
+            (Behaviour::Pay, Some(Turn::Output(out))) => answer(format!("Payment done: {out}.")),
             (Behaviour::Cached, _) => {
                 answer("The answer is 391. (cached answer from an earlier run)")
             }
             (Behaviour::Brief, _) => answer("The answer is 391. (backup model, simpler prompt)"),
-            (Behaviour::BulkUpdate, Observation::None) => call(
+            (Behaviour::BulkUpdate, None | Some(Turn::Model(_))) => call(
                 "update_records",
                 [
                     ("table", Arg::Text(Cow::Borrowed("customers"))),
                     ("count", Arg::Int(BULK_RECORDS)),
                 ],
             ),
-            (Behaviour::BulkUpdate, Observation::Output(out)) => answer(format!("Done: {out}.")),
-            (Behaviour::BulkUpdate, Observation::Blocked) => {
+            (Behaviour::BulkUpdate, Some(Turn::Output(out))) => answer(format!("Done: {out}.")),
+            (Behaviour::BulkUpdate, Some(Turn::Blocked)) => {
                 answer("Stopped after the test record: nobody confirmed the rest of the update.")
             }
             (Behaviour::Advisory, _) => answer(
@@ -288,7 +293,7 @@ impl SimModel {
     /// One call at `now`: how long it takes and what it returns (before any deadline).
     pub fn call(
         &mut self,
-        seen: &Observation,
+        last: Option<&Turn>,
         now: Micros,
         rng: &mut Rng,
     ) -> (Micros, Result<Reply, CallError>) {
@@ -303,7 +308,7 @@ impl SimModel {
         };
         match failure {
             Some(e) => (latency, Err(e.clone())),
-            None => (latency, Ok(self.spec.behaviour.reply(seen))),
+            None => (latency, Ok(self.spec.behaviour.reply(last))),
         }
     }
 }
@@ -311,6 +316,7 @@ impl SimModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::ToolOutput;
 
     #[test]
     fn a_flaky_model_fails_its_first_calls_then_works() {
@@ -320,16 +326,16 @@ mod tests {
         });
         let mut m = SimModel::new(spec);
         let mut rng = Rng::new(0);
-        assert!(m.call(&Observation::None, 0, &mut rng).1.is_err());
-        assert!(m.call(&Observation::None, 0, &mut rng).1.is_err());
-        let (lat, r) = m.call(&Observation::None, 0, &mut rng);
+        assert!(m.call(None, 0, &mut rng).1.is_err());
+        assert!(m.call(None, 0, &mut rng).1.is_err());
+        let (lat, r) = m.call(None, 0, &mut rng);
         assert_eq!(lat, 20 * MS);
         assert!(matches!(r, Ok(Reply::Tool { .. })));
     }
 
     #[test]
     fn solve_answers_with_the_tool_result() {
-        let r = Behaviour::Solve.reply(&Observation::Output(ToolOutput::Number(391)));
+        let r = Behaviour::Solve.reply(Some(&Turn::Output(ToolOutput::Number(391))));
         assert_eq!(r, answer("The answer is 391."));
     }
 }

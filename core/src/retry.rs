@@ -197,7 +197,7 @@ impl RetryPolicy {
 }
 
 /// The waits between attempts: `attempts - 1` of them, then `None` (give up).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Backoff {
     policy: RetryPolicy,
     retry: u32,

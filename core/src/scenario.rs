@@ -14,6 +14,7 @@ use crate::escalation::EscalationPolicy;
 use crate::evaluator::CriticPolicy;
 use crate::killswitch::KillSwitch;
 use crate::model::{Behaviour, Faults, Latency, ModelSpec};
+use crate::sim::{Sim, SimWorld};
 use crate::retry::{Jitter, RetryPolicy};
 use crate::scope::ScopePolicy;
 use crate::time::{from_secs, to_secs, Micros, Secs, MS, SEC};
@@ -1129,7 +1130,7 @@ pub fn injected_error(s: &Settings) -> Option<CallError> {
 
 /// The agent configuration and the fallback ladder (primary first) of a scenario. For F this
 /// is one request of the series.
-pub fn setup(id: ScenarioId, s: &Settings) -> (AgentConfig, Vec<ModelSpec>) {
+pub fn setup(id: ScenarioId, s: &Settings) -> (AgentConfig, SimWorld) {
     let mut cfg = s.agent_config();
     let down = |name: &'static str, b| {
         ModelSpec::new(name, b).with_faults(Faults::Always {
@@ -1166,9 +1167,14 @@ pub fn setup(id: ScenarioId, s: &Settings) -> (AgentConfig, Vec<ModelSpec>) {
             ScenarioId::G => {
                 // The payment was approved up front: this card is about the retry, not the gate.
                 cfg.approval.approver = Approver::ApproveAll;
-                cfg.tool_faults = ToolFaults { lose_response: 1 };
                 cfg.idempotency = s.idempotency;
-                vec![ModelSpec::new("payments", Behaviour::Pay)]
+                return (
+                    cfg,
+                    SimWorld {
+                        tool_faults: ToolFaults { lose_response: 1 },
+                        ..SimWorld::new(vec![ModelSpec::new("payments", Behaviour::Pay)])
+                    },
+                );
             }
             ScenarioId::H => {
                 let rungs = [
@@ -1230,12 +1236,12 @@ pub fn setup(id: ScenarioId, s: &Settings) -> (AgentConfig, Vec<ModelSpec>) {
                 vec![ModelSpec::new("writer", Behaviour::Solve)]
             }
         };
-    (cfg, models)
+    (cfg, SimWorld::new(models))
 }
 
 /// The primary model of a scenario.
 pub fn model_for(id: ScenarioId, s: &Settings) -> ModelSpec {
-    setup(id, s).1.swap_remove(0)
+    setup(id, s).1.models.swap_remove(0)
 }
 
 /// The kill switch a scenario runs under: the header switch, or card K's own.
@@ -1304,29 +1310,30 @@ fn simulate_with(id: ScenarioId, s: &Settings, kill: KillSwitch, record: bool) -
     if id == ScenarioId::F {
         return run_breaker_series(s, Some(s.breaker()), kill, record);
     }
-    let (cfg, models) = setup(id, s);
-    let mut agent = agent::Agent::new(cfg, models, s.seed, record)
-        .unwrap_or_else(|_| fallback_agent(record))
-        .with_kill_switch(kill);
-    if agent.run_until_paused() == Status::AwaitingApproval {
+    let (cfg, world) = setup(id, s);
+    let (agent, world) = match world.agent(cfg, s.seed, record) {
+        Ok(a) => (a, world),
+        Err(_) => fallback_agent(record),
+    };
+    let mut agent = agent.with_kill_switch(kill);
+    let mut sim = Sim::new(&world, s.seed);
+    if sim.drive(&mut agent) == Status::AwaitingApproval {
         if let Some(d) = s.decision(id) {
-            agent.decide(d);
-            agent.run_until_paused();
+            agent.handle_decision(agent.now(), d);
+            sim.drive(&mut agent);
         }
     }
-    agent.into_run()
+    sim.finish(agent)
 }
 
 /// An agent that always validates: used only if sanitised settings were somehow rejected.
-fn fallback_agent(record: bool) -> agent::Agent {
+fn fallback_agent(record: bool) -> (agent::Agent, SimWorld) {
     let s = Settings::default();
-    agent::Agent::new(
-        s.agent_config(),
-        vec![model_for(ScenarioId::A, &s)],
-        s.seed,
-        record,
-    )
-    .unwrap_or_else(|_| unreachable!("the default settings are valid"))
+    let world = SimWorld::new(vec![model_for(ScenarioId::A, &s)]);
+    let agent = world
+        .agent(s.agent_config(), s.seed, record)
+        .unwrap_or_else(|_| unreachable!("the default settings are valid"));
+    (agent, world)
 }
 
 /// Clamps every knob into its range (the page and the link parser already reject values out
@@ -1361,25 +1368,20 @@ pub fn run_breaker_series(
     let mut breaker = breaker.map(CircuitBreaker::new);
     let mut now = 0;
     let mut merged: Option<Run> = None;
-    let model = model_for(ScenarioId::F, s);
+    let world = SimWorld::new(vec![model_for(ScenarioId::F, s)]);
     let mut answered = 0;
     let mut was_killed = false;
     for i in 0..F_REQUESTS {
         now = now.max(i as Micros * F_INTERVAL);
-        let agent = match agent::Agent::new(
-            s.agent_config(),
-            vec![model.clone()],
-            s.seed ^ i as u64,
-            record,
-        ) {
+        let agent = match world.agent(s.agent_config(), s.seed ^ i as u64, record) {
             Ok(a) => a,
-            Err(_) => fallback_agent(record),
+            Err(_) => fallback_agent(record).0,
         };
         let mut agent = agent.starting_at(now).with_kill_switch(kill);
         if let Some(b) = breaker.take() {
             agent = agent.with_breaker(b);
         }
-        agent.run_until_paused();
+        Sim::new(&world, s.seed ^ i as u64).drive(&mut agent);
         now = agent.now();
         let (run, b) = agent.into_parts();
         breaker = b;
@@ -1412,7 +1414,7 @@ pub fn run_breaker_series(
             break;
         }
     }
-    let mut run = merged.unwrap_or_else(|| fallback_agent(record).into_run());
+    let mut run = merged.unwrap_or_else(|| fallback_agent(record).0.into_run());
     let c = run.outcome.counters;
     if was_killed {
         run.outcome.answer = format!(

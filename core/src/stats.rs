@@ -8,7 +8,8 @@
 //! The work is split into chunks ([`Accumulator::run`] over a range of requests) so a page can
 //! compute between frames, show progress and cancel a stale computation.
 
-use crate::agent::{Agent, AgentConfig, Stop};
+use crate::agent::{AgentConfig, Stop};
+use crate::sim::{Sim, SimWorld};
 use crate::breaker::CircuitBreaker;
 use crate::error::CallError;
 use crate::model::{Behaviour, Faults, Latency, ModelSpec};
@@ -246,20 +247,20 @@ impl Accumulator {
     /// Runs requests `from..to` of `exp` under `policy`, adding them to the totals. Chunks must
     /// be run in order for a shared breaker to carry over.
     pub fn run(&mut self, exp: &Experiment, policy: &Policy, from: u32, to: u32) {
-        let model = exp.model();
+        let world = SimWorld::new(vec![exp.model()]);
         if policy.shared_breaker && self.breaker.is_none() {
             self.breaker = policy.cfg.breaker.map(CircuitBreaker::new);
         }
         for i in from..to {
             let seed = exp.seed.wrapping_add(i as u64);
-            let Ok(agent) = Agent::new(policy.cfg.clone(), vec![model.clone()], seed, false) else {
+            let Ok(agent) = world.agent(policy.cfg.clone(), seed, false) else {
                 return;
             };
             let mut agent = agent.starting_at(i as Micros * ARRIVAL);
             if let Some(b) = self.breaker.take() {
                 agent = agent.with_breaker(b);
             }
-            agent.run_until_paused();
+            Sim::new(&world, seed).drive(&mut agent);
             let (run, breaker) = agent.into_parts();
             if policy.shared_breaker {
                 self.breaker = breaker;

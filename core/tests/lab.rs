@@ -4,7 +4,8 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use reliability_core::agent::{self, Agent, AgentConfig, Status, Stop};
+use reliability_core::agent::{self, Action, AgentConfig, Stop};
+use reliability_core::sim::{self, SimWorld};
 use reliability_core::approval::{ApprovalPolicy, Approver, Decision};
 use reliability_core::caps::CapKind;
 use reliability_core::error::{CallError, ErrorKind};
@@ -125,12 +126,10 @@ fn c_outage_degrades_to_the_safe_message_after_every_attempt() {
 #[test]
 fn d_send_email_is_blocked_by_default_and_runs_when_approved() {
     let s = Settings::default();
-    let deny_all = agent::run(
-        s.agent_config(),
-        vec![ModelSpec::new("risky", Behaviour::Risky)],
+    let deny_all = sim::run(
+        s.agent_config(), &SimWorld::new(vec![ModelSpec::new("risky", Behaviour::Risky)]),
         1,
-        false,
-    )
+        false)
     .unwrap();
     assert_eq!(deny_all.outcome.blocked, vec!["send_email"]);
     assert!(deny_all.effects.is_empty(), "nothing was sent");
@@ -138,7 +137,8 @@ fn d_send_email_is_blocked_by_default_and_runs_when_approved() {
     let paused = run_scenario(ScenarioId::D, &s, true);
     assert_eq!(paused.verdict.tone, Tone::Waiting);
     assert!(paused.run.awaiting.is_some());
-    assert_eq!(paused.run.outcome.blocked, vec!["send_email"]);
+    // Waiting is not blocked: nothing has been refused yet.
+    assert!(paused.run.outcome.blocked.is_empty());
     assert!(paused.run.effects.is_empty());
 
     let denied = run_scenario(
@@ -172,7 +172,7 @@ fn safe_tools_pass_the_gate_without_asking() {
         },
         ..AgentConfig::default()
     };
-    let run = agent::run(cfg, vec![ModelSpec::new("m", Behaviour::Solve)], 1, true).unwrap();
+    let run = sim::run(cfg, &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Solve)]), 1, true).unwrap();
     assert_eq!(run.outcome.answer, "The answer is 391.");
     assert!(run.awaiting.is_none());
 }
@@ -262,7 +262,7 @@ fn retry_after_on_a_429_is_honoured() {
         count: 1,
         error: CallError::rate_limited(2 * SEC),
     });
-    let run = agent::run(AgentConfig::default(), vec![model], 1, true).unwrap();
+    let run = sim::run(AgentConfig::default(), &SimWorld::new(vec![model]), 1, true).unwrap();
     assert_eq!(waits(&run), vec![2 * SEC]);
     assert_eq!(run.outcome.answer, "The answer is 391.");
 }
@@ -273,7 +273,7 @@ fn permanent_errors_are_never_retried() {
         let model = ModelSpec::new("m", Behaviour::Solve).with_faults(Faults::Always {
             error: CallError::http(code),
         });
-        let run = agent::run(AgentConfig::default(), vec![model], 1, true).unwrap();
+        let run = sim::run(AgentConfig::default(), &SimWorld::new(vec![model]), 1, true).unwrap();
         assert_eq!(run.outcome.counters.model_calls, 1, "{code}");
         assert_eq!(run.outcome.counters.retries, 0);
         assert!(run.trace.iter().any(|e| matches!(
@@ -292,7 +292,7 @@ fn fallback_uses_the_backup_and_says_so() {
         error: CallError::http(503),
     });
     let backup = ModelSpec::new("backup", Behaviour::Solve);
-    let run = agent::run(AgentConfig::default(), vec![primary, backup], 1, true).unwrap();
+    let run = sim::run(AgentConfig::default(), &SimWorld::new(vec![primary, backup]), 1, true).unwrap();
     assert_eq!(run.outcome.answer, "The answer is 391.");
     assert!(run.outcome.counters.fallbacks >= 1);
     assert!(run
@@ -303,12 +303,10 @@ fn fallback_uses_the_backup_and_says_so() {
 
 #[test]
 fn invalid_tool_arguments_stop_with_a_clear_message_and_no_retry() {
-    let run = agent::run(
-        AgentConfig::default(),
-        vec![ModelSpec::new("m", Behaviour::Malformed)],
+    let run = sim::run(
+        AgentConfig::default(), &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Malformed)]),
         1,
-        false,
-    )
+        false)
     .unwrap();
     assert_eq!(run.outcome.stop, Stop::InvalidArgs);
     assert_eq!(run.outcome.counters.model_calls, 1);
@@ -323,15 +321,17 @@ fn idempotency_keys_make_a_retried_charge_happen_once() {
             approver: Approver::ApproveAll,
             deadline: None,
         },
-        tool_faults: ToolFaults { lose_response: 1 },
         idempotency,
         ..AgentConfig::default()
     };
-    let pay = || vec![ModelSpec::new("m", Behaviour::Pay)];
-    let without = agent::run(cfg(false), pay(), 1, false).unwrap();
+    let pay = || SimWorld {
+        tool_faults: ToolFaults { lose_response: 1 },
+        ..SimWorld::new(vec![ModelSpec::new("m", Behaviour::Pay)])
+    };
+    let without = sim::run(cfg(false), &pay(), 1, false).unwrap();
     assert_eq!(without.effects.len(), 2, "charged twice");
     assert_eq!(without.outcome.counters.duplicates, 1);
-    let with_keys = agent::run(cfg(true), pay(), 1, false).unwrap();
+    let with_keys = sim::run(cfg(true), &pay(), 1, false).unwrap();
     assert_eq!(with_keys.effects.len(), 1, "charged once");
     assert_eq!(with_keys.outcome.counters.duplicates, 0);
 }
@@ -345,7 +345,7 @@ fn a_repeating_error_escalates_with_a_handoff_packet() {
     let model = ModelSpec::new("m", Behaviour::Solve).with_faults(Faults::Always {
         error: CallError::http(503),
     });
-    let run = agent::run(cfg, vec![model], 1, false).unwrap();
+    let run = sim::run(cfg, &SimWorld::new(vec![model]), 1, false).unwrap();
     assert_eq!(run.outcome.stop, Stop::Escalated);
     let h = run.outcome.handoff.expect("a handoff packet");
     assert_eq!(h.user_input, "What is 17 x 23?");
@@ -358,34 +358,39 @@ fn a_repeating_error_escalates_with_a_handoff_packet() {
 #[test]
 fn the_kill_switch_stops_a_run_before_its_next_step() {
     let s = Settings::default();
-    let agent = Agent::new(
-        s.agent_config(),
-        vec![ModelSpec::new("m", Behaviour::Loop)],
-        1,
-        false,
-    )
-    .unwrap()
-    .with_kill_switch(KillSwitch::ON);
-    let mut agent = agent;
-    assert_eq!(agent.run_until_paused(), Status::Finished);
+    let world = SimWorld::new(vec![ModelSpec::new("m", Behaviour::Loop)]);
+    let mut agent = world
+        .agent(s.agent_config(), 1, false)
+        .unwrap()
+        .with_kill_switch(KillSwitch::ON);
+    assert!(matches!(agent.poll(), Action::Done));
     let run = agent.into_run();
     assert_eq!(run.outcome.stop, Stop::Killed);
     assert_eq!(run.outcome.steps, 0);
     assert_eq!(run.outcome.counters.model_calls, 0);
 
-    let mut agent = Agent::new(
-        s.agent_config(),
-        vec![ModelSpec::new("m", Behaviour::Loop)],
-        1,
-        false,
-    )
-    .unwrap();
-    agent.step();
-    agent.engage_kill_switch();
-    agent.step();
+    // Flipped while the first step's model call is out: that call finishes, nothing else
+    // begins.
+    let mut agent = world.agent(s.agent_config(), 1, false).unwrap();
+    let reply = match agent.poll() {
+        Action::CallModel(call) => Behaviour::Loop.reply(call.last_turn()),
+        other => panic!("the first action is a model call, not {other:?}"),
+    };
+    agent.engage_kill_switch(5 * MS);
+    assert!(matches!(agent.poll(), Action::Wait { .. }), "the call is still out");
+    agent.handle_model_reply(
+        20 * MS,
+        Ok(agent::ModelReply {
+            reply,
+            tokens: sim::tokens_at(1),
+            cost: 0,
+        }),
+    );
+    assert!(matches!(agent.poll(), Action::Done), "no tool call begins");
     let run = agent.into_run();
     assert_eq!(run.outcome.steps, 1);
     assert_eq!(run.outcome.stop, Stop::Killed);
+    assert_eq!(run.outcome.counters.tool_calls, 0);
 }
 
 #[test]
@@ -397,7 +402,7 @@ fn a_paused_approval_with_a_deadline_is_denied_and_escalated() {
         },
         ..AgentConfig::default()
     };
-    let run = agent::run(cfg, vec![ModelSpec::new("m", Behaviour::Risky)], 1, true).unwrap();
+    let run = sim::run(cfg, &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Risky)]), 1, true).unwrap();
     assert_eq!(run.outcome.stop, Stop::Escalated);
     assert_eq!(run.outcome.blocked, vec!["send_email"]);
     assert!(run.effects.is_empty());
@@ -410,7 +415,7 @@ fn token_cost_and_wall_caps_each_fire_with_their_own_reason() {
     let mut cfg = AgentConfig::default();
     cfg.caps.max_steps = 1_000;
     cfg.caps.max_tokens = 2_000;
-    let run = agent::run(cfg.clone(), looping(), 1, false).unwrap();
+    let run = sim::run(cfg.clone(), &SimWorld::new(looping()), 1, false).unwrap();
     assert_eq!(run.outcome.stop, Stop::Cap(CapKind::Tokens));
     assert!(run
         .outcome
@@ -420,7 +425,7 @@ fn token_cost_and_wall_caps_each_fire_with_their_own_reason() {
     let mut cfg2 = cfg.clone();
     cfg2.caps.max_tokens = 1_000_000;
     cfg2.caps.max_cost = 10_000;
-    let run = agent::run(cfg2, looping(), 1, false).unwrap();
+    let run = sim::run(cfg2, &SimWorld::new(looping()), 1, false).unwrap();
     assert_eq!(run.outcome.stop, Stop::Cap(CapKind::Cost));
     assert!(run.outcome.answer.starts_with("Stopped: cost cap of $0.01"));
 
@@ -428,7 +433,7 @@ fn token_cost_and_wall_caps_each_fire_with_their_own_reason() {
     cfg3.caps.max_tokens = u64::MAX;
     cfg3.caps.max_cost = u64::MAX;
     cfg3.caps.max_wall = SEC / 10;
-    let run = agent::run(cfg3, looping(), 1, false).unwrap();
+    let run = sim::run(cfg3, &SimWorld::new(looping()), 1, false).unwrap();
     assert_eq!(run.outcome.stop, Stop::Cap(CapKind::WallTime));
 }
 

@@ -3,7 +3,8 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use reliability_core::agent::{Agent, AgentConfig, Run, Status};
+use reliability_core::agent::{AgentConfig, Run, Status};
+use reliability_core::sim::{Sim, SimWorld};
 use reliability_core::approval::{ApprovalPolicy, Approver, Decision};
 use reliability_core::caps::Caps;
 use reliability_core::deadline::Deadline;
@@ -75,7 +76,7 @@ fn model() -> impl Strategy<Value = ModelSpec> {
 #[derive(Debug, Clone)]
 struct World {
     cfg: AgentConfig,
-    models: Vec<ModelSpec>,
+    world: SimWorld,
     seed: u64,
 }
 
@@ -100,13 +101,15 @@ fn world() -> impl Strategy<Value = World> {
                         approver,
                         deadline: None,
                     },
-                    tool_faults: ToolFaults {
-                        lose_response: lose,
-                    },
                     idempotency,
                     ..AgentConfig::default()
                 },
-                models,
+                world: SimWorld {
+                    tool_faults: ToolFaults {
+                        lose_response: lose,
+                    },
+                    ..SimWorld::new(models)
+                },
                 seed,
             },
         )
@@ -115,22 +118,23 @@ fn world() -> impl Strategy<Value = World> {
 /// Runs to the end, answering every approval request with `decisions` in turn (deny when
 /// they run out). Returns the run and whether any approval was given.
 fn drive(w: &World, decisions: &[Decision]) -> (Run, bool) {
-    let mut agent = Agent::new(w.cfg.clone(), w.models.clone(), w.seed, true).unwrap();
+    let mut agent = w.world.agent(w.cfg.clone(), w.seed, true).unwrap();
+    let mut sim = Sim::new(&w.world, w.seed);
     let mut approved = false;
     let mut i = 0;
     loop {
-        match agent.run_until_paused() {
+        match sim.drive(&mut agent) {
             Status::Finished => break,
             Status::AwaitingApproval => {
                 let d = decisions.get(i).copied().unwrap_or(Decision::Deny);
                 approved |= d == Decision::Approve;
                 i += 1;
-                agent.decide(d);
+                agent.handle_decision(agent.now(), d);
             }
-            Status::Running => unreachable!("run_until_paused only returns when it stops"),
+            Status::Running => unreachable!("drive only returns when it stops"),
         }
     }
-    (agent.into_run(), approved)
+    (sim.finish(agent), approved)
 }
 
 proptest! {
@@ -187,13 +191,14 @@ proptest! {
     #[test]
     fn the_kill_switch_halts_within_one_step(w in world(), at_ms in 0u64..=20_000) {
         let at = at_ms * MS;
-        let mut agent = Agent::new(w.cfg.clone(), w.models.clone(), w.seed, true)
+        let mut agent = w.world.agent(w.cfg.clone(), w.seed, true)
             .unwrap()
             .with_kill_switch(KillSwitch::at(at));
-        while agent.run_until_paused() == Status::AwaitingApproval {
-            agent.decide(Decision::Approve);
+        let mut sim = Sim::new(&w.world, w.seed);
+        while sim.drive(&mut agent) == Status::AwaitingApproval {
+            agent.handle_decision(agent.now(), Decision::Approve);
         }
-        let run = agent.into_run();
+        let run = sim.finish(agent);
         // No step and no call starts once the switch is on; the call in flight may finish.
         for e in &run.trace {
             if matches!(e.kind, EventKind::Step | EventKind::Attempt { .. }) {
@@ -225,7 +230,7 @@ proptest! {
         };
         let model = ModelSpec::new("ops", Behaviour::BulkUpdate)
             .with_faults(Faults::Random { rate, error: CallError::http(503) });
-        let w = World { cfg, models: vec![model], seed };
+        let w = World { cfg, world: SimWorld::new(vec![model]), seed };
         let (run, _) = drive(&w, &[decision]);
         let updated: i64 = run.effects.iter().map(|e| match &e.call {
             ToolCall::UpdateRecords { count, .. } => *count,
