@@ -423,8 +423,16 @@ enum Halt {
 }
 
 /// An agent run in progress: a value that serialises (a checkpoint).
+///
+/// Its state lives behind one box: drivers move agents around (builders, runs that follow
+/// one another), and a pointer moves for free where a kilobyte of state would not.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Agent {
+    state: Box<State>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct State {
     cfg: AgentConfig,
     task: Task,
     ladder: Ladder,
@@ -458,9 +466,133 @@ impl Agent {
         seed: u64,
         record: bool,
     ) -> Result<Agent, ConfigError> {
+        State::new(cfg, task, models, seed, record).map(|state| Agent {
+            state: Box::new(state),
+        })
+    }
+
+    /// Starts the run at virtual time `at` (for runs that follow one another).
+    pub fn starting_at(mut self, at: Micros) -> Self {
+        self.state.started = at;
+        self.state.now = at;
+        self
+    }
+
+    /// Uses `breaker`, carrying its state over from earlier runs.
+    pub fn with_breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.state.breaker = Some(breaker);
+        self
+    }
+
+    /// Uses `kill` as the kill switch (one set for a later time stops the run then).
+    pub fn with_kill_switch(mut self, kill: KillSwitch) -> Self {
+        self.state.kill = kill;
+        self
+    }
+
+    /// The virtual time now: the time of the last input.
+    pub fn now(&self) -> Micros {
+        self.state.now
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AgentConfig {
+        &self.state.cfg
+    }
+
+    /// The task.
+    pub fn task(&self) -> &Task {
+        &self.state.task
+    }
+
+    /// The conversation so far, after the task.
+    pub fn turns(&self) -> &[Turn] {
+        &self.state.turns
+    }
+
+    /// The breaker, with its current state.
+    pub fn breaker(&self) -> Option<&CircuitBreaker> {
+        self.state.breaker.as_ref()
+    }
+
+    /// The events recorded so far.
+    pub fn events(&self) -> &[Event] {
+        self.state.trace.as_deref().unwrap_or_default()
+    }
+
+    /// Where the run is.
+    pub fn status(&self) -> Status {
+        self.state.status()
+    }
+
+    /// What the agent wants next. A call is returned once; until its reply comes, polling
+    /// again returns [`Action::Wait`] for its deadline.
+    pub fn poll(&mut self) -> Action<'_> {
+        self.state.poll()
+    }
+
+    /// A model call's reply (or error) arrived at `now`. A reply after the call's deadline
+    /// counts as a timeout at the deadline. Ignored unless a model call is in flight.
+    pub fn handle_model_reply(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
+        self.state.handle_model_reply(now, result)
+    }
+
+    /// A tool call's reply (or error) arrived at `now`. Ignored unless a tool call is in
+    /// flight.
+    pub fn handle_tool_reply(&mut self, now: Micros, result: Result<ToolReply, CallError>) {
+        self.state.handle_tool_reply(now, result)
+    }
+
+    /// The world reports that the tool call in flight committed a side effect at `at`
+    /// (`duplicate` when it repeats an earlier one): before its reply, or instead of it when
+    /// the reply is lost.
+    pub fn handle_side_effect(&mut self, at: Micros, duplicate: bool) {
+        self.state.handle_side_effect(at, duplicate)
+    }
+
+    /// Virtual time has reached `now` with no other input: a call in flight times out at its
+    /// deadline, a backoff wait ends, an approval deadline denies and escalates, a kill switch
+    /// set for this time stops the run.
+    pub fn handle_timeout(&mut self, now: Micros) {
+        self.state.handle_timeout(now)
+    }
+
+    /// A human's decision on the call waiting at the gate, at `now`. Ignored unless paused.
+    pub fn handle_decision(&mut self, now: Micros, decision: Decision) {
+        self.state.handle_decision(now, decision)
+    }
+
+    /// Turns the kill switch on at `now`. Between steps, during a backoff wait and at the
+    /// approval gate the run stops at once; a call in flight still finishes, and the run stops
+    /// before anything else begins.
+    pub fn engage_kill_switch(&mut self, now: Micros) {
+        self.state.engage_kill_switch(now)
+    }
+
+    /// The run so far: finished, or a snapshot of a paused or unfinished one.
+    pub fn into_run(self) -> Run {
+        self.into_parts().0
+    }
+
+    /// The run, plus the breaker (to carry into the next run).
+    pub fn into_parts(self) -> (Run, Option<CircuitBreaker>) {
+        (*self.state).into_parts()
+    }
+}
+
+impl State {
+    /// An agent with `cfg` working on `task` over the fallback ladder `models` (names, the
+    /// primary first), seeded with `seed` (its backoff jitter). Records a trace when `record`.
+    fn new(
+        cfg: AgentConfig,
+        task: Task,
+        models: Vec<Cow<'static, str>>,
+        seed: u64,
+        record: bool,
+    ) -> Result<State, ConfigError> {
         let cfg = cfg.validate()?;
         let ladder = Ladder::new(models)?;
-        Ok(Agent {
+        Ok(State {
             limiter: StepLimiter::new(cfg.caps.max_steps),
             breaker: cfg.breaker.map(CircuitBreaker::new),
             cfg,
@@ -485,57 +617,17 @@ impl Agent {
         })
     }
 
-    /// Starts the run at virtual time `at` (for runs that follow one another).
-    pub fn starting_at(mut self, at: Micros) -> Self {
-        self.started = at;
-        self.now = at;
-        self
-    }
 
-    /// Uses `breaker`, carrying its state over from earlier runs.
-    pub fn with_breaker(mut self, breaker: CircuitBreaker) -> Self {
-        self.breaker = Some(breaker);
-        self
-    }
 
-    /// Uses `kill` as the kill switch (one set for a later time stops the run then).
-    pub fn with_kill_switch(mut self, kill: KillSwitch) -> Self {
-        self.kill = kill;
-        self
-    }
 
-    /// The virtual time now: the time of the last input.
-    pub const fn now(&self) -> Micros {
-        self.now
-    }
 
-    /// The configuration.
-    pub const fn config(&self) -> &AgentConfig {
-        &self.cfg
-    }
 
-    /// The task.
-    pub const fn task(&self) -> &Task {
-        &self.task
-    }
 
-    /// The conversation so far, after the task.
-    pub fn turns(&self) -> &[Turn] {
-        &self.turns
-    }
 
-    /// The breaker, with its current state.
-    pub fn breaker(&self) -> Option<&CircuitBreaker> {
-        self.breaker.as_ref()
-    }
 
-    /// The events recorded so far.
-    pub fn events(&self) -> &[Event] {
-        self.trace.as_deref().unwrap_or_default()
-    }
 
     /// Where the run is.
-    pub fn status(&self) -> Status {
+    fn status(&self) -> Status {
         match self.phase {
             Phase::Done => Status::Finished,
             Phase::Approval { .. } => Status::AwaitingApproval,
@@ -545,7 +637,7 @@ impl Agent {
 
     /// What the agent wants next. A call is returned once; until its reply comes, polling
     /// again returns [`Action::Wait`] for its deadline.
-    pub fn poll(&mut self) -> Action<'_> {
+    fn poll(&mut self) -> Action<'_> {
         self.advance();
         let fresh = match &mut self.phase {
             Phase::InFlight { issued, .. } => !std::mem::replace(issued, true),
@@ -600,7 +692,7 @@ impl Agent {
 
     /// A model call's reply (or error) arrived at `now`. A reply after the call's deadline
     /// counts as a timeout at the deadline. Ignored unless a model call is in flight.
-    pub fn handle_model_reply(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
+    fn handle_model_reply(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
         let Some(deadline) = self.in_flight(|c| matches!(c, Callee::Model { .. })) else {
             return;
         };
@@ -616,7 +708,7 @@ impl Agent {
 
     /// A tool call's reply (or error) arrived at `now`. Ignored unless a tool call is in
     /// flight.
-    pub fn handle_tool_reply(&mut self, now: Micros, result: Result<ToolReply, CallError>) {
+    fn handle_tool_reply(&mut self, now: Micros, result: Result<ToolReply, CallError>) {
         let Some(deadline) = self.in_flight(|c| matches!(c, Callee::Tool { .. })) else {
             return;
         };
@@ -629,7 +721,7 @@ impl Agent {
     /// The world reports that the tool call in flight committed a side effect at `at`
     /// (`duplicate` when it repeats an earlier one): before its reply, or instead of it when
     /// the reply is lost.
-    pub fn handle_side_effect(&mut self, at: Micros, duplicate: bool) {
+    fn handle_side_effect(&mut self, at: Micros, duplicate: bool) {
         let Some(Call {
             callee: Callee::Tool { call, .. },
             ..
@@ -650,7 +742,7 @@ impl Agent {
     /// Virtual time has reached `now` with no other input: a call in flight times out at its
     /// deadline, a backoff wait ends, an approval deadline denies and escalates, a kill switch
     /// set for this time stops the run.
-    pub fn handle_timeout(&mut self, now: Micros) {
+    fn handle_timeout(&mut self, now: Micros) {
         let now = now.max(self.now);
         match self.phase {
             Phase::InFlight { deadline, .. } => {
@@ -708,7 +800,7 @@ impl Agent {
     }
 
     /// A human's decision on the call waiting at the gate, at `now`. Ignored unless paused.
-    pub fn handle_decision(&mut self, now: Micros, decision: Decision) {
+    fn handle_decision(&mut self, now: Micros, decision: Decision) {
         let Phase::Approval { call, .. } = std::mem::replace(&mut self.phase, Phase::Step) else {
             return;
         };
@@ -727,7 +819,7 @@ impl Agent {
     /// Turns the kill switch on at `now`. Between steps, during a backoff wait and at the
     /// approval gate the run stops at once; a call in flight still finishes, and the run stops
     /// before anything else begins.
-    pub fn engage_kill_switch(&mut self, now: Micros) {
+    fn engage_kill_switch(&mut self, now: Micros) {
         let at = now.max(self.now);
         if !self.kill.is_on(at) {
             self.kill = KillSwitch::at(at);
@@ -741,13 +833,9 @@ impl Agent {
         }
     }
 
-    /// The run so far: finished, or a snapshot of a paused or unfinished one.
-    pub fn into_run(self) -> Run {
-        self.into_parts().0
-    }
 
     /// The run, plus the breaker (to carry into the next run).
-    pub fn into_parts(mut self) -> (Run, Option<CircuitBreaker>) {
+    fn into_parts(mut self) -> (Run, Option<CircuitBreaker>) {
         let awaiting = match &self.phase {
             Phase::Approval { call, .. } => Some(call.clone()),
             _ => None,

@@ -142,13 +142,13 @@ impl Sim {
             }
             Action::RunTool(run) => {
                 let (start, deadline) = (run.start, run.deadline);
-                let call = run.call.clone();
                 let before = self.world.effects.len();
                 let executed = self
                     .world
-                    .execute(&call, run.key, start, self.tool_faults);
-                if self.world.effects.len() > before {
-                    let duplicate = self.world.effects[..before].iter().any(|e| e.call == call);
+                    .execute(run.call, run.key, start, self.tool_faults);
+                let effect = (self.world.effects.len() > before)
+                    .then(|| self.world.effects[..before].iter().any(|e| e.call == *run.call));
+                if let Some(duplicate) = effect {
                     agent.handle_side_effect(start, duplicate);
                 }
                 let end = start.saturating_add(self.tool_latency);
