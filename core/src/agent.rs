@@ -30,7 +30,7 @@ use crate::breaker::{BreakerConfig, CircuitBreaker, Transition};
 use crate::caps::{CapHit, CapKind, Caps, MicroUsd, StepLimiter, Usage};
 use crate::deadline::Deadline;
 use crate::error::{CallError, ErrorKind};
-use crate::escalation::{suggestion, EscalationPolicy, HandoffPacket, RepeatTracker};
+use crate::escalation::{suggestion, ticket_id, EscalationPolicy, HandoffPacket, RepeatTracker};
 use crate::evaluator::CriticPolicy;
 use crate::fallback::{safe_message, Ladder};
 use crate::idempotency::IdempotencyKey;
@@ -617,15 +617,6 @@ impl State {
         })
     }
 
-
-
-
-
-
-
-
-
-
     /// Where the run is.
     fn status(&self) -> Status {
         match self.phase {
@@ -659,7 +650,9 @@ impl State {
                         task: &self.task,
                         turns: &self.turns,
                     }),
-                    Callee::Tool { call: tool, key, .. } => Action::RunTool(ToolRun {
+                    Callee::Tool {
+                        call: tool, key, ..
+                    } => Action::RunTool(ToolRun {
                         call: tool,
                         key: *key,
                         attempt: call.attempt,
@@ -673,11 +666,7 @@ impl State {
                 until: self.kill_bound(*until),
             },
             Phase::Approval { call, since } => {
-                let deadline = self
-                    .cfg
-                    .approval
-                    .deadline
-                    .map(|d| since.saturating_add(d));
+                let deadline = self.cfg.approval.deadline.map(|d| since.saturating_add(d));
                 let kill = self.kill.engaged_at.filter(|k| *k > self.now);
                 let deadline = match (deadline, kill) {
                     (Some(d), Some(k)) => Some(d.min(k)),
@@ -780,7 +769,7 @@ impl State {
                     });
                     let error = CallError {
                         detail: Some(format!("nobody approved {tool} within {}", Secs(d))),
-                        ..CallError::new(ErrorKind::Timeout)
+                        ..CallError::new(ErrorKind::ApprovalTimeout)
                     };
                     self.halt(Halt::Escalate {
                         error,
@@ -832,7 +821,6 @@ impl State {
             Phase::InFlight { .. } | Phase::Done => {}
         }
     }
-
 
     /// The run, plus the breaker (to carry into the next run).
     fn into_parts(mut self) -> (Run, Option<CircuitBreaker>) {
@@ -993,7 +981,10 @@ impl State {
                     let t = self.breaker.as_mut().and_then(|b| b.on_success());
                     self.emit_transition(t);
                 }
-                self.repeats.reset();
+                if self.cfg.escalation.is_some() {
+                    let target = self.target();
+                    self.repeats.cleared(&target);
+                }
                 let call = self.call.take();
                 return match (payload, call) {
                     (Payload::Model(reply), _) => self.on_reply(reply),
@@ -1012,15 +1003,15 @@ impl State {
         if error.kind == ErrorKind::Timeout {
             self.counters.timeouts += 1;
         }
-        if is_model {
+        if is_model && error.kind.blames_the_service() {
             let now = self.now;
             let t = self.breaker.as_mut().and_then(|b| b.on_failure(now));
             self.emit_transition(t);
         }
         if let Some(policy) = self.cfg.escalation {
-            let times = self.repeats.record(error.kind);
+            let target = self.target();
+            let times = self.repeats.record(error.kind, &target);
             if times >= policy.after {
-                let target = self.target();
                 return self.halt(Halt::Escalate {
                     error,
                     times,
@@ -1047,16 +1038,23 @@ impl State {
             self.last_error = Some(error);
             return self.exhausted();
         };
-        let hinted = error.retry_after.filter(|&ra| ra > delay);
+        // A server's Retry-After may ask for longer than the backoff, never for longer than
+        // the policy's longest wait.
+        let hinted = error
+            .retry_after
+            .map(|ra| ra.min(self.cfg.retry.max_delay))
+            .filter(|&ra| ra > delay);
         let delay = hinted.unwrap_or(delay);
-        self.emit(self.now, delay, || EventKind::Backoff {
+        // A wait that would pass the wall-time budget ends at it, and the budget stops the run
+        // there (the next attempt's check).
+        let wall_end = self.started.saturating_add(self.cfg.caps.max_wall);
+        let until = self.now.saturating_add(delay).min(wall_end.max(self.now));
+        self.emit(self.now, until - self.now, || EventKind::Backoff {
             retry: attempt,
             retry_after: hinted,
         });
         self.counters.retries += 1;
-        self.phase = Phase::Backoff {
-            until: self.now.saturating_add(delay),
-        };
+        self.phase = Phase::Backoff { until };
     }
 
     /// The current call failed for good: the next rung of the ladder, or the safe message.
@@ -1126,7 +1124,11 @@ impl State {
     }
 
     fn gate(&mut self, call: ToolCall) {
-        if let Some((sample, rest)) = self.cfg.scope.and_then(|s| s.split(&call)) {
+        let kind = call.kind();
+        let gate = self.cfg.approval.gate(kind.risk());
+        // Under deny-all nothing risky is written, not even the scope's sample.
+        let scope = self.cfg.scope.filter(|_| gate != Gate::Block);
+        if let Some((sample, rest)) = scope.and_then(|s| s.split(&call)) {
             if self.trace.is_some() {
                 let (shown_sample, shown_rest) = (sample.clone(), rest.clone());
                 self.emit(self.now, 0, || EventKind::ScopeNarrowed {
@@ -1136,8 +1138,7 @@ impl State {
             }
             return self.start_tool(sample, Some(rest));
         }
-        let kind = call.kind();
-        match self.cfg.approval.gate(kind.risk()) {
+        match gate {
             Gate::Run => {
                 if kind.risk() == Risk::Risky {
                     self.emit(self.now, 0, || EventKind::Gate {
@@ -1170,8 +1171,8 @@ impl State {
     }
 
     fn start_tool(&mut self, call: ToolCall, then: Option<ToolCall>) {
-        let key = (self.cfg.idempotency && call.kind().has_side_effect())
-            .then(|| call.key(self.seed));
+        let key =
+            (self.cfg.idempotency && call.kind().has_side_effect()).then(|| call.key(self.seed));
         self.start_call(Callee::Tool { call, key, then });
     }
 
@@ -1197,6 +1198,11 @@ impl State {
         }
         self.turns.push(Turn::Output(output));
         match then {
+            // The rest of a narrowed write: an approver who says yes to everything runs it,
+            // anyone else is asked after looking at the sample.
+            Some(rest) if self.cfg.approval.gate(rest.kind().risk()) == Gate::Run => {
+                self.start_tool(rest, None)
+            }
             Some(rest) => self.wait_for_human(rest),
             None => self.phase = Phase::Step,
         }
@@ -1255,7 +1261,9 @@ impl State {
                 times,
                 target,
             } => {
+                let ticket = ticket_id(self.seed, self.limiter.steps(), self.now);
                 let packet = HandoffPacket {
+                    ticket: ticket.clone(),
                     user_input: self.task.input.to_string(),
                     plan: self.task.plan.iter().map(|s| s.to_string()).collect(),
                     steps_executed: self.done.clone(),
@@ -1263,18 +1271,27 @@ impl State {
                     error: error.to_string(),
                     suggested_next_step: suggestion(&error).to_string(),
                 };
-                let answer = format!(
-                    "Escalated to a human: {error} ({times} time{} in a row). A handoff ticket was filed.",
-                    if times == 1 { "" } else { "s" }
-                );
-                self.emit(self.now, 0, || EventKind::Escalated { error, times });
+                let answer = if error.kind == ErrorKind::ApprovalTimeout {
+                    format!("Escalated to a human (ticket {ticket}): {error}.")
+                } else {
+                    format!(
+                        "Escalated to a human (ticket {ticket}): {error} from {target}, {}.",
+                        times_text(times)
+                    )
+                };
+                self.emit(self.now, 0, || EventKind::Escalated {
+                    error,
+                    times,
+                    target,
+                    ticket,
+                });
                 self.finish(answer, Stop::Escalated, true);
                 if let Some(o) = &mut self.outcome {
                     o.handoff = Some(packet);
                 }
             }
             Halt::Degraded(error) => self.finish(
-                safe_message(error.as_ref()).to_string(),
+                safe_message(error.as_ref()).into_owned(),
                 Stop::Degraded,
                 true,
             ),
@@ -1315,4 +1332,12 @@ impl State {
 enum Payload {
     Model(Reply),
     Tool(ToolReply),
+}
+
+/// "once", "2 times", ...
+fn times_text(times: u32) -> String {
+    match times {
+        1 => "once".to_string(),
+        n => format!("{n} times"),
+    }
 }

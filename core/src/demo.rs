@@ -1,13 +1,13 @@
 //! The lab's fault-injection demo as text: sections A–F, the way the lab's demo script prints
 //! them. `cargo run -p reliability-core --example demo` prints it; a golden test pins it.
 
-use crate::sim::{self, SimWorld};
 use crate::approval::Decision;
 use crate::deadline::Deadline;
 use crate::error::CallError;
 use crate::scenario::{
     calls_without_breaker, model_for, run_scenario, ScenarioId, Settings, SLOW_CALL,
 };
+use crate::sim::{self, SimWorld};
 use crate::time::Secs;
 use crate::trace::EventKind;
 use std::fmt::Write as _;

@@ -24,6 +24,8 @@ pub enum ErrorKind {
     UnknownTool,
     /// The circuit breaker is open: the call was not made at all.
     CircuitOpen,
+    /// Nobody answered the approval gate before its deadline.
+    ApprovalTimeout,
 }
 
 /// When a human should hear about an error.
@@ -66,13 +68,22 @@ pub struct Decision {
 }
 
 impl ErrorKind {
-    /// Transient errors may succeed on another try: 429, 500, 502, 503, 504, timeouts and
-    /// network errors. Everything else (400, 401, 403, 404, invalid tool arguments, an open
-    /// breaker) fails the same way every time, so it is never retried.
+    /// Transient errors may succeed on another try: 429, 5xx (500, 502, 503, 504 and the
+    /// Messages API's 529 "overloaded"), timeouts and network errors. Everything else (400,
+    /// 401, 403, 404, invalid tool arguments, an open breaker) fails the same way every time,
+    /// so it is never retried. This is the `retry` column of [`ErrorKind::decision`]: one rule.
     pub const fn is_transient(self) -> bool {
+        self.decision().retry
+    }
+
+    /// Does this error say the service itself is unwell? Server errors, 429 (it is overloaded
+    /// for us), timeouts and network errors do, and count towards opening a circuit breaker.
+    /// A client error (400, 401, 403, 404, bad arguments) says the *request* was wrong: the
+    /// service answered it, so it does not count.
+    pub const fn blames_the_service(self) -> bool {
         matches!(
             self,
-            ErrorKind::Http(429 | 500 | 502 | 503 | 504) | ErrorKind::Timeout | ErrorKind::Network
+            ErrorKind::Http(429 | 500..=599) | ErrorKind::Timeout | ErrorKind::Network
         )
     }
 
@@ -80,13 +91,14 @@ impl ErrorKind {
     pub const fn decision(self) -> Decision {
         let (retry, alert) = match self {
             ErrorKind::Http(429) => (true, Alert::IfPersistent),
-            ErrorKind::Http(500 | 502 | 503 | 504) => (true, Alert::Maybe),
+            ErrorKind::Http(500 | 502 | 503 | 504 | 529) => (true, Alert::Maybe),
             ErrorKind::Timeout | ErrorKind::Network => (true, Alert::IfRepeated),
             ErrorKind::Http(401 | 403) => (false, Alert::Yes),
             ErrorKind::Http(404) => (false, Alert::Maybe),
             ErrorKind::Http(_) => (false, Alert::Yes),
             ErrorKind::InvalidArgs | ErrorKind::UnknownTool => (false, Alert::Yes),
             ErrorKind::CircuitOpen => (false, Alert::No),
+            ErrorKind::ApprovalTimeout => (false, Alert::Yes),
         };
         Decision {
             retry,
@@ -104,6 +116,7 @@ impl ErrorKind {
             ErrorKind::InvalidArgs => "invalid_args".into(),
             ErrorKind::UnknownTool => "unknown_tool".into(),
             ErrorKind::CircuitOpen => "circuit_open".into(),
+            ErrorKind::ApprovalTimeout => "approval_timeout".into(),
         }
     }
 }
@@ -120,6 +133,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
+        529 => "Overloaded",
         _ => "Error",
     }
 }
@@ -214,6 +228,10 @@ impl fmt::Display for CallError {
                 None => f.write_str("unknown tool"),
             },
             ErrorKind::CircuitOpen => f.write_str("circuit open: failing fast without calling"),
+            ErrorKind::ApprovalTimeout => match &self.detail {
+                Some(d) => f.write_str(d),
+                None => f.write_str("nobody answered the approval request in time"),
+            },
         }
     }
 }
@@ -237,6 +255,34 @@ mod tests {
         }
         assert!(!ErrorKind::InvalidArgs.is_transient());
         assert!(!ErrorKind::CircuitOpen.is_transient());
+    }
+
+    #[test]
+    fn transient_is_the_decision_tables_retry_column() {
+        let kinds = (100..=599).map(ErrorKind::Http).chain([
+            ErrorKind::Timeout,
+            ErrorKind::Network,
+            ErrorKind::InvalidArgs,
+            ErrorKind::UnknownTool,
+            ErrorKind::CircuitOpen,
+            ErrorKind::ApprovalTimeout,
+        ]);
+        for kind in kinds {
+            assert_eq!(kind.is_transient(), kind.decision().retry, "{kind:?}");
+        }
+        assert!(ErrorKind::Http(529).is_transient(), "the API's overloaded");
+    }
+
+    #[test]
+    fn client_errors_do_not_blame_the_service() {
+        for code in [400, 401, 403, 404, 422] {
+            assert!(!ErrorKind::Http(code).blames_the_service(), "{code}");
+        }
+        for code in [429, 500, 503, 529] {
+            assert!(ErrorKind::Http(code).blames_the_service(), "{code}");
+        }
+        assert!(ErrorKind::Timeout.blames_the_service());
+        assert!(!ErrorKind::InvalidArgs.blames_the_service());
     }
 
     #[test]

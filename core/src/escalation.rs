@@ -1,50 +1,61 @@
 //! Escalation: when the same error keeps coming back, stop and hand off to a human.
 //!
-//! Retrying a failure that repeats is burning money. After the same kind of error has been seen
-//! `after` times in a row the run stops and produces a [`HandoffPacket`]: everything a human
-//! needs to pick the task up without re-asking the user.
+//! Retrying a failure that repeats is burning money. Errors are counted per key, the kind of
+//! error and what it came from (a 503 from the primary model is not a 503 from the backup, nor
+//! a timeout from the primary); a success of a model or tool clears its counts. When one key
+//! reaches `after`, the run stops and produces a [`HandoffPacket`]: a ticket with everything a
+//! human needs to pick the task up without re-asking the user.
 //!
 //! # Default
-//! Off. The lab's cards turn it on with a count of 3.
+//! Off. The lab's card I turns it on with a count of 3.
 
 use crate::error::{CallError, ErrorKind};
+use crate::idempotency::KeyBuilder;
+use crate::trace::Target;
 use crate::ConfigError;
 use serde::{Deserialize, Serialize};
 
-/// Counts consecutive errors of the same kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Counts errors per (kind, target).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepeatTracker {
-    last: Option<ErrorKind>,
-    count: u32,
+    counts: Vec<(ErrorKind, Target, u32)>,
 }
 
 impl RepeatTracker {
-    /// Records an error and returns how many times in a row its kind has now been seen.
-    pub fn record(&mut self, kind: ErrorKind) -> u32 {
-        if self.last == Some(kind) {
-            self.count += 1;
-        } else {
-            self.last = Some(kind);
-            self.count = 1;
+    /// Records one `kind` of error from `target`; returns how many times that pair has been
+    /// seen since `target` last worked.
+    pub fn record(&mut self, kind: ErrorKind, target: &Target) -> u32 {
+        match self
+            .counts
+            .iter_mut()
+            .find(|(k, t, _)| *k == kind && t == target)
+        {
+            Some((_, _, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.counts.push((kind, target.clone(), 1));
+                1
+            }
         }
-        self.count
     }
 
-    /// Records a success, which breaks any streak.
-    pub fn reset(&mut self) {
-        *self = RepeatTracker::default();
+    /// `target` worked: its errors are forgotten.
+    pub fn cleared(&mut self, target: &Target) {
+        self.counts.retain(|(_, t, _)| t != target);
     }
 }
 
 /// When to escalate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscalationPolicy {
-    /// The same error this many times in a row stops the run.
+    /// The same error from the same target this many times stops the run. 1 to 50.
     pub after: u32,
 }
 
 impl EscalationPolicy {
-    /// Checks the count is 1 to 50.
+    /// Checks the count.
     pub fn validate(self) -> Result<Self, ConfigError> {
         if self.after == 0 || self.after > 50 {
             return Err(ConfigError::new(
@@ -56,24 +67,37 @@ impl EscalationPolicy {
     }
 }
 
-/// What a human gets when the agent gives up.
+/// What a human gets when the agent hands off: the article's list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandoffPacket {
+    /// The ticket's id, to refer to it.
+    pub ticket: String,
     /// What the user asked.
     pub user_input: String,
-    /// What the agent meant to do.
+    /// What the agent planned.
     pub plan: Vec<String>,
-    /// What it did, in order.
+    /// What it did so far.
     pub steps_executed: Vec<String>,
     /// Where it stopped.
     pub failing_step: String,
-    /// The error that stopped it.
+    /// The error, in words.
     pub error: String,
-    /// What a human should try next.
+    /// What a human should do next.
     pub suggested_next_step: String,
 }
 
-/// The next step a human should take for an error.
+/// A ticket id that follows from the run (its seed and where it stopped), so the same run
+/// files the same ticket: `TCK-1a2b3c`.
+pub fn ticket_id(seed: u64, step: u32, at: u64) -> String {
+    let key = KeyBuilder::new()
+        .num(seed as i64)
+        .num(step as i64)
+        .num(at as i64)
+        .finish();
+    format!("TCK-{:06x}", key.0 & 0xff_ffff)
+}
+
+/// The next step to suggest for a repeating `error`.
 pub fn suggestion(error: &CallError) -> &'static str {
     match error.kind {
         ErrorKind::Http(429) => {
@@ -90,26 +114,42 @@ pub fn suggestion(error: &CallError) -> &'static str {
             "Fix the request (the arguments are wrong); retrying cannot help."
         }
         ErrorKind::CircuitOpen => "Wait for the breaker's cooldown, or fix the service behind it.",
+        ErrorKind::ApprovalTimeout => {
+            "Ask someone who may approve this action to approve or deny it, then re-run."
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
-    fn counts_only_consecutive_repeats_of_one_kind() {
+    fn counts_per_kind_and_target_and_clears_a_target_that_works() {
+        let primary = Target::Model(Cow::Borrowed("primary"));
+        let backup = Target::Model(Cow::Borrowed("backup"));
         let mut t = RepeatTracker::default();
-        assert_eq!(t.record(ErrorKind::Http(503)), 1);
-        assert_eq!(t.record(ErrorKind::Http(503)), 2);
-        assert_eq!(t.record(ErrorKind::Timeout), 1);
-        t.reset();
-        assert_eq!(t.record(ErrorKind::Timeout), 1);
+        assert_eq!(t.record(ErrorKind::Http(503), &primary), 1);
+        assert_eq!(t.record(ErrorKind::Http(503), &primary), 2);
+        assert_eq!(t.record(ErrorKind::Http(503), &backup), 1, "another target");
+        assert_eq!(t.record(ErrorKind::Timeout, &primary), 1, "another kind");
+        assert_eq!(t.record(ErrorKind::Http(503), &primary), 3);
+        t.cleared(&primary);
+        assert_eq!(t.record(ErrorKind::Http(503), &primary), 1);
+        assert_eq!(
+            t.record(ErrorKind::Http(503), &backup),
+            2,
+            "backup not cleared"
+        );
     }
 
     #[test]
-    fn policy_validates() {
+    fn policy_validates_and_tickets_follow_the_run() {
         assert!(EscalationPolicy { after: 0 }.validate().is_err());
         assert!(EscalationPolicy { after: 3 }.validate().is_ok());
+        assert_eq!(ticket_id(1, 2, 3), ticket_id(1, 2, 3));
+        assert_ne!(ticket_id(1, 2, 3), ticket_id(2, 2, 3));
+        assert!(ticket_id(1, 2, 3).starts_with("TCK-"));
     }
 }

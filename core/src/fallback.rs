@@ -8,7 +8,7 @@
 //! # Default
 //! One rung (no fallback): the lab's cards A–F call a single model.
 
-use crate::error::CallError;
+use crate::error::{CallError, ErrorKind};
 use crate::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -17,9 +17,21 @@ use std::borrow::Cow;
 /// lab's safe message.
 pub const SAFE_MESSAGE: &str = "Service unavailable, please try again later.";
 
-/// The safe message for a run that failed with `error` (the last error, if any).
-pub fn safe_message(_error: Option<&CallError>) -> &'static str {
-    SAFE_MESSAGE
+/// The safe message for a run whose last error was `error`. An outage (a transient error, an
+/// open breaker) gets the lab's [`SAFE_MESSAGE`]: trying later may well work. A permanent
+/// error must not promise that: it says what was refused, and that retrying will not help.
+pub fn safe_message(error: Option<&CallError>) -> Cow<'static, str> {
+    let Some(e) = error.filter(|e| !e.is_transient() && e.kind != ErrorKind::CircuitOpen) else {
+        return Cow::Borrowed(SAFE_MESSAGE);
+    };
+    Cow::Owned(match e.kind {
+        ErrorKind::Http(401 | 403) => format!(
+            "Sorry, I could not do that: the service refused this agent's credentials ({e}). Trying again will not help; someone has to fix the access."
+        ),
+        _ => format!(
+            "Sorry, I could not do that: the service rejected the request ({e}). Trying again will not help; it has been reported."
+        ),
+    })
 }
 
 /// The options of a fallback ladder, by name, the primary first.
@@ -79,6 +91,16 @@ impl Ladder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_outage_promises_that_later_may_work() {
+        assert_eq!(safe_message(None), SAFE_MESSAGE);
+        assert_eq!(safe_message(Some(&CallError::http(503))), SAFE_MESSAGE);
+        let bad = safe_message(Some(&CallError::http(400)));
+        assert!(bad.contains("400 Bad Request") && bad.contains("will not help"));
+        let key = safe_message(Some(&CallError::http(401)));
+        assert!(key.contains("credentials") && !key.contains("try again later"));
+    }
 
     #[test]
     fn a_ladder_needs_a_rung_and_names_each() {

@@ -9,6 +9,7 @@ use crate::error::CallError;
 use crate::rng::Rng;
 use crate::time::{Micros, MS};
 use crate::tools::{Arg, RawCall};
+use crate::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -156,6 +157,28 @@ impl ModelSpec {
         self.latency = latency;
         self
     }
+
+    /// Checks that its chances are probabilities: a fault rate or a tail chance outside
+    /// 0 to 1 (or not a number) is a mistake to report, not "never" or "always".
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let chance = |field: &'static str, p: f64| {
+            if p.is_finite() && (0.0..=1.0).contains(&p) {
+                Ok(())
+            } else {
+                Err(ConfigError::new(
+                    field,
+                    format!("must be between 0 and 1 (got {})", crate::time::shortest(p)),
+                ))
+            }
+        };
+        if let Faults::Random { rate, .. } = self.faults {
+            chance("failure_rate", rate)?;
+        }
+        if let Latency::Tail { p_slow, .. } = self.latency {
+            chance("p_slow", p_slow)?;
+        }
+        Ok(())
+    }
 }
 
 fn call(name: &'static str, args: [(&'static str, Arg); 2]) -> Reply {
@@ -291,20 +314,23 @@ impl SimModel {
     }
 
     /// One call at `now`: how long it takes and what it returns (before any deadline).
+    /// Faults and latencies draw from their own streams, so a new latency distribution never
+    /// moves the fault schedule.
     pub fn call(
         &mut self,
         last: Option<&Turn>,
         now: Micros,
-        rng: &mut Rng,
+        faults: &mut Rng,
+        latency: &mut Rng,
     ) -> (Micros, Result<Reply, CallError>) {
         self.calls += 1;
-        let latency = self.spec.latency.draw(rng);
+        let latency = self.spec.latency.draw(latency);
         let failure = match &self.spec.faults {
             Faults::None => None,
             Faults::FailFirst { count, error } => (self.calls <= *count).then_some(error),
             Faults::Always { error } => Some(error),
             Faults::Until { until, error } => (now < *until).then_some(error),
-            Faults::Random { rate, error } => rng.chance(*rate).then_some(error),
+            Faults::Random { rate, error } => faults.chance(*rate).then_some(error),
         };
         match failure {
             Some(e) => (latency, Err(e.clone())),
@@ -325,12 +351,28 @@ mod tests {
             error: CallError::http(503),
         });
         let mut m = SimModel::new(spec);
-        let mut rng = Rng::new(0);
-        assert!(m.call(None, 0, &mut rng).1.is_err());
-        assert!(m.call(None, 0, &mut rng).1.is_err());
-        let (lat, r) = m.call(None, 0, &mut rng);
+        let (mut f, mut l) = (Rng::new(0), Rng::new(1));
+        assert!(m.call(None, 0, &mut f, &mut l).1.is_err());
+        assert!(m.call(None, 0, &mut f, &mut l).1.is_err());
+        let (lat, r) = m.call(None, 0, &mut f, &mut l);
         assert_eq!(lat, 20 * MS);
         assert!(matches!(r, Ok(Reply::Tool { .. })));
+    }
+
+    #[test]
+    fn a_fault_rate_outside_0_to_1_is_a_configuration_error() {
+        let with_rate = |rate| {
+            ModelSpec::new("m", Behaviour::Solve).with_faults(Faults::Random {
+                rate,
+                error: CallError::http(503),
+            })
+        };
+        for bad in [-0.1, 1.5, f64::NAN, f64::INFINITY] {
+            assert_eq!(with_rate(bad).validate().unwrap_err().field, "failure_rate");
+        }
+        for good in [0.0, 0.3, 1.0] {
+            assert!(with_rate(good).validate().is_ok());
+        }
     }
 
     #[test]

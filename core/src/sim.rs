@@ -58,8 +58,14 @@ impl SimWorld {
             .unwrap_or(Task::MULTIPLY)
     }
 
-    /// An agent with `cfg` for this world.
+    /// Checks every model.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.models.iter().try_for_each(ModelSpec::validate)
+    }
+
+    /// An agent with `cfg` for this world, after checking both.
     pub fn agent(&self, cfg: AgentConfig, seed: u64, record: bool) -> Result<Agent, ConfigError> {
+        self.validate()?;
         Agent::new(cfg, self.task(), self.names(), seed, record)
     }
 }
@@ -82,7 +88,8 @@ pub const fn tokens_at(step: u32) -> TokenUsage {
 pub struct Sim {
     models: Vec<SimModel>,
     world: World,
-    rng: Rng,
+    faults: Rng,
+    latency: Rng,
     tool_faults: ToolFaults,
     tool_latency: Micros,
 }
@@ -93,7 +100,8 @@ impl Sim {
         Sim {
             models: world.models.iter().cloned().map(SimModel::new).collect(),
             world: World::default(),
-            rng: Rng::stream(seed, streams::FAULTS),
+            faults: Rng::stream(seed, streams::FAULTS),
+            latency: Rng::stream(seed, streams::LATENCY),
             tool_faults: world.tool_faults,
             tool_latency: world.tool_latency,
         }
@@ -124,14 +132,14 @@ impl Sim {
                     agent.handle_timeout(deadline);
                     return None;
                 };
-                let (latency, result) = model.call(call.last_turn(), start, &mut self.rng);
+                let (latency, result) =
+                    model.call(call.last_turn(), start, &mut self.faults, &mut self.latency);
                 let end = start.saturating_add(latency);
                 if end > deadline {
                     agent.handle_timeout(deadline);
                 } else {
                     let tokens = tokens_at(step);
-                    let cost =
-                        tokens.input * PRICE_PER_TOKEN.0 + tokens.output * PRICE_PER_TOKEN.1;
+                    let cost = tokens.input * PRICE_PER_TOKEN.0 + tokens.output * PRICE_PER_TOKEN.1;
                     let reply = result.map(|reply| ModelReply {
                         reply,
                         tokens,
@@ -146,8 +154,11 @@ impl Sim {
                 let executed = self
                     .world
                     .execute(run.call, run.key, start, self.tool_faults);
-                let effect = (self.world.effects.len() > before)
-                    .then(|| self.world.effects[..before].iter().any(|e| e.call == *run.call));
+                let effect = (self.world.effects.len() > before).then(|| {
+                    self.world.effects[..before]
+                        .iter()
+                        .any(|e| e.call == *run.call)
+                });
                 if let Some(duplicate) = effect {
                     agent.handle_side_effect(start, duplicate);
                 }

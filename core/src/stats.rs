@@ -9,12 +9,12 @@
 //! compute between frames, show progress and cancel a stale computation.
 
 use crate::agent::{AgentConfig, Stop};
-use crate::sim::{Sim, SimWorld};
 use crate::breaker::CircuitBreaker;
 use crate::error::CallError;
 use crate::model::{Behaviour, Faults, Latency, ModelSpec};
 use crate::retry::Jitter;
 use crate::scenario::Settings;
+use crate::sim::{Sim, SimWorld};
 use crate::time::{Micros, MS, SEC};
 use serde::{Deserialize, Serialize};
 
@@ -214,7 +214,7 @@ impl Experiment {
     pub fn model(&self) -> ModelSpec {
         ModelSpec::new("model", self.workload.behaviour())
             .with_faults(Faults::Random {
-                rate: self.failure_rate.clamp(0.0, 1.0),
+                rate: self.failure_rate,
                 error: CallError::http(503),
             })
             .with_latency(self.latency.latency())

@@ -146,12 +146,17 @@ pub enum EventKind {
     },
     /// The kill switch stopped the run.
     Killed,
-    /// The same error repeated: the run stopped and handed off to a human.
+    /// The same error repeated (or an approval timed out): the run stopped and handed off
+    /// to a human.
     Escalated {
         /// The repeating error.
         error: CallError,
-        /// How many times in a row.
+        /// How many times it came from `target`.
         times: u32,
+        /// Where it came from.
+        target: Target,
+        /// The handoff ticket's id.
+        ticket: String,
     },
     /// Every option failed: the run degraded to the safe message.
     Degraded,
@@ -296,9 +301,21 @@ impl fmt::Display for Event {
             } => write!(f, "DUPLICATE side effect: {call}"),
             EventKind::Cap { hit } => write!(f, "{hit}"),
             EventKind::Killed => f.write_str("kill switch is on: stopped"),
-            EventKind::Escalated { error, times } => {
-                write!(f, "escalated to a human: {error} ({times} times in a row)")
-            }
+            EventKind::Escalated {
+                error,
+                times,
+                target,
+                ticket,
+            } => match times {
+                1 => write!(
+                    f,
+                    "escalated to a human, ticket {ticket}: {error} ({target})"
+                ),
+                n => write!(
+                    f,
+                    "escalated to a human, ticket {ticket}: {error} from {target}, {n} times"
+                ),
+            },
             EventKind::Degraded => f.write_str("all options failed: degraded to the safe message"),
             EventKind::ScopeNarrowed { sample, rest } => {
                 write!(

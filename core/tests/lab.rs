@@ -5,7 +5,6 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use reliability_core::agent::{self, Action, AgentConfig, Stop};
-use reliability_core::sim::{self, SimWorld};
 use reliability_core::approval::{ApprovalPolicy, Approver, Decision};
 use reliability_core::caps::CapKind;
 use reliability_core::error::{CallError, ErrorKind};
@@ -17,6 +16,7 @@ use reliability_core::retry::Jitter;
 use reliability_core::scenario::{
     calls_without_breaker, run_scenario, ScenarioId, Settings, Tone, SLOW_CALL,
 };
+use reliability_core::sim::{self, SimWorld};
 use reliability_core::time::{Micros, MS, SEC};
 use reliability_core::tools::ToolFaults;
 use reliability_core::trace::{EventKind, GiveUp};
@@ -127,9 +127,11 @@ fn c_outage_degrades_to_the_safe_message_after_every_attempt() {
 fn d_send_email_is_blocked_by_default_and_runs_when_approved() {
     let s = Settings::default();
     let deny_all = sim::run(
-        s.agent_config(), &SimWorld::new(vec![ModelSpec::new("risky", Behaviour::Risky)]),
+        s.agent_config(),
+        &SimWorld::new(vec![ModelSpec::new("risky", Behaviour::Risky)]),
         1,
-        false)
+        false,
+    )
     .unwrap();
     assert_eq!(deny_all.outcome.blocked, vec!["send_email"]);
     assert!(deny_all.effects.is_empty(), "nothing was sent");
@@ -172,7 +174,13 @@ fn safe_tools_pass_the_gate_without_asking() {
         },
         ..AgentConfig::default()
     };
-    let run = sim::run(cfg, &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Solve)]), 1, true).unwrap();
+    let run = sim::run(
+        cfg,
+        &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Solve)]),
+        1,
+        true,
+    )
+    .unwrap();
     assert_eq!(run.outcome.answer, "The answer is 391.");
     assert!(run.awaiting.is_none());
 }
@@ -292,7 +300,13 @@ fn fallback_uses_the_backup_and_says_so() {
         error: CallError::http(503),
     });
     let backup = ModelSpec::new("backup", Behaviour::Solve);
-    let run = sim::run(AgentConfig::default(), &SimWorld::new(vec![primary, backup]), 1, true).unwrap();
+    let run = sim::run(
+        AgentConfig::default(),
+        &SimWorld::new(vec![primary, backup]),
+        1,
+        true,
+    )
+    .unwrap();
     assert_eq!(run.outcome.answer, "The answer is 391.");
     assert!(run.outcome.counters.fallbacks >= 1);
     assert!(run
@@ -304,9 +318,11 @@ fn fallback_uses_the_backup_and_says_so() {
 #[test]
 fn invalid_tool_arguments_stop_with_a_clear_message_and_no_retry() {
     let run = sim::run(
-        AgentConfig::default(), &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Malformed)]),
+        AgentConfig::default(),
+        &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Malformed)]),
         1,
-        false)
+        false,
+    )
     .unwrap();
     assert_eq!(run.outcome.stop, Stop::InvalidArgs);
     assert_eq!(run.outcome.counters.model_calls, 1);
@@ -377,7 +393,10 @@ fn the_kill_switch_stops_a_run_before_its_next_step() {
         other => panic!("the first action is a model call, not {other:?}"),
     };
     agent.engage_kill_switch(5 * MS);
-    assert!(matches!(agent.poll(), Action::Wait { .. }), "the call is still out");
+    assert!(
+        matches!(agent.poll(), Action::Wait { .. }),
+        "the call is still out"
+    );
     agent.handle_model_reply(
         20 * MS,
         Ok(agent::ModelReply {
@@ -402,7 +421,13 @@ fn a_paused_approval_with_a_deadline_is_denied_and_escalated() {
         },
         ..AgentConfig::default()
     };
-    let run = sim::run(cfg, &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Risky)]), 1, true).unwrap();
+    let run = sim::run(
+        cfg,
+        &SimWorld::new(vec![ModelSpec::new("m", Behaviour::Risky)]),
+        1,
+        true,
+    )
+    .unwrap();
     assert_eq!(run.outcome.stop, Stop::Escalated);
     assert_eq!(run.outcome.blocked, vec!["send_email"]);
     assert!(run.effects.is_empty());

@@ -4,7 +4,6 @@
 
 use proptest::prelude::*;
 use reliability_core::agent::{AgentConfig, Run, Status};
-use reliability_core::sim::{Sim, SimWorld};
 use reliability_core::approval::{ApprovalPolicy, Approver, Decision};
 use reliability_core::caps::Caps;
 use reliability_core::deadline::Deadline;
@@ -15,6 +14,7 @@ use reliability_core::model::{Behaviour, Faults, Latency, ModelSpec};
 use reliability_core::retry::{Jitter, RetryPolicy};
 use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
 use reliability_core::scope::ScopePolicy;
+use reliability_core::sim::{Sim, SimWorld};
 use reliability_core::time::{Micros, MS, SEC};
 use reliability_core::tools::{ToolCall, ToolFaults};
 use reliability_core::trace::EventKind;
