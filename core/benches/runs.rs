@@ -20,8 +20,9 @@ fn main() {
 mod mix {
     use divan::counter::ItemsCount;
     use divan::{black_box, Bencher};
+    use reliability_core::lab::cards::f::REQUESTS as F_REQUESTS;
+    use reliability_core::lab::{simulate, CardId, Settings};
     use reliability_core::retry::Jitter;
-    use reliability_core::scenario::{simulate, ScenarioId, Settings, F_REQUESTS};
     use std::cell::Cell;
 
     const AGENT_RUNS_PER_MIX: usize = 5 + F_REQUESTS as usize;
@@ -37,7 +38,7 @@ mod mix {
             .bench_local(move || {
                 seed.set(seed.get().wrapping_add(1));
                 s.seed = seed.get();
-                for id in ScenarioId::LAB {
+                for id in CardId::LAB {
                     black_box(simulate(*id, black_box(&s), record));
                 }
             });
@@ -74,6 +75,6 @@ mod mix {
         let s = Settings::default();
         bencher
             .counter(ItemsCount::new(1usize))
-            .bench_local(|| black_box(simulate(ScenarioId::A, black_box(&s), false)));
+            .bench_local(|| black_box(simulate(CardId::A, black_box(&s), false)));
     }
 }

@@ -3,6 +3,6 @@
 //! `cargo run -p reliability-core --example demo`
 
 fn main() {
-    let settings = reliability_core::scenario::Settings::default();
+    let settings = reliability_core::lab::Settings::default();
     print!("{}", reliability_core::demo::render(&settings));
 }

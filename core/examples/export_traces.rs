@@ -5,7 +5,7 @@
 //! Run it only when the engine's behaviour changes on purpose, and review the diff: the replay
 //! tests exist to catch the changes nobody meant to make.
 
-use reliability_core::scenario::{run_scenario, Settings};
+use reliability_core::lab::{run_card, CardId, Settings};
 use reliability_core::tracefile::TraceFile;
 use std::path::Path;
 
@@ -26,8 +26,8 @@ fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/traces");
     for (name, query, card) in SAVED {
         let settings = Settings::from_query(query).0;
-        let id = reliability_core::scenario::ScenarioId::parse(card).expect("a card letter");
-        let run = run_scenario(id, &settings, true);
+        let id = CardId::parse(card).expect("a card letter");
+        let run = run_card(id, &settings);
         let path = dir.join(format!("{name}.json"));
         std::fs::write(&path, TraceFile::new(&run, &settings).to_json() + "\n")
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));

@@ -3,19 +3,24 @@
 //! `cargo run -p reliability-core --example toolbox`
 
 use reliability_core::approval::Decision;
-use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
+use reliability_core::lab::{run_card, CardId, Settings};
 
 fn main() {
     let s = Settings::default();
-    for &id in ScenarioId::TOOLBOX {
-        let card = run_scenario(id, &s, true);
-        println!("==== {}. {} ====", id.letter(), id.title().to_uppercase());
+    for &id in CardId::TOOLBOX {
+        let card = run_card(id, &s);
+        let x = &card.explanation;
+        println!(
+            "==== {}. {} ====",
+            id.letter(),
+            id.card().title.to_uppercase()
+        );
         println!("{}", card.run.outcome.lab_repr());
-        println!("-> {}: {}", card.verdict.tone.label(), card.verdict.text);
-        for (k, v) in &card.facts {
+        println!("-> {}: {}", x.tone.label(), x.verdict);
+        for (k, v) in &x.facts {
             println!("   {k}: {v}");
         }
-        for g in &card.gauges {
+        for g in &x.gauges {
             let fired = if g.fired { "  <- fired first" } else { "" };
             println!(
                 "   {} cap: {} of {}{fired}",
@@ -28,10 +33,10 @@ fn main() {
                 serde_json::to_string(h).unwrap_or_default()
             );
         }
-        if id == ScenarioId::M {
+        if id == CardId::M {
             let mut confirmed = s.clone();
             confirmed.set_decision(id, Some(Decision::Approve));
-            let card = run_scenario(id, &confirmed, false);
+            let card = run_card(id, &confirmed);
             println!("   confirmed: {}", card.run.outcome.lab_repr());
         }
         println!();

@@ -32,10 +32,10 @@ use crate::deadline::Deadline;
 use crate::error::{CallError, ErrorKind};
 use crate::escalation::{suggestion, ticket_id, EscalationPolicy, HandoffPacket, RepeatTracker};
 use crate::evaluator::CriticPolicy;
-use crate::fallback::{safe_message, Ladder};
+use crate::fallback::{safe_message, Ladder, Rung};
 use crate::idempotency::IdempotencyKey;
 use crate::killswitch::KillSwitch;
-use crate::retry::{Backoff, RetryPolicy};
+use crate::retry::{RetryPolicy, Waits};
 use crate::scope::ScopePolicy;
 use crate::time::{Micros, Secs};
 use crate::tools::{self, RawCall, ToolCall, ToolOutput};
@@ -243,7 +243,7 @@ pub struct Outcome {
     pub elapsed: Micros,
     /// For an escalated run: what a human gets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub handoff: Option<HandoffPacket>,
+    pub handoff: Option<Box<HandoffPacket>>,
 }
 
 impl Outcome {
@@ -272,6 +272,22 @@ pub struct Run {
     /// The tool call waiting at the approval gate, if paused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awaiting: Option<ToolCall>,
+    /// For many requests in a row (card F): how each one ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<RequestEnd>,
+}
+
+/// How one request of a series ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestEnd {
+    /// Why it stopped.
+    pub stop: Stop,
+    /// When it started.
+    pub start: Micros,
+    /// Model calls that reached the service.
+    pub calls: u32,
+    /// Calls the breaker refused.
+    pub fast_fails: u32,
 }
 
 impl Run {
@@ -373,20 +389,22 @@ pub enum Action<'a> {
 enum Callee {
     /// The model on this rung.
     Model { rung: usize },
-    /// A tool, with its key; `then` is what waits for its success.
+    /// A tool, with its key.
     Tool {
         call: ToolCall,
         key: Option<IdempotencyKey>,
-        then: Option<ToolCall>,
     },
 }
 
-/// A call going through the retry loop.
+/// A call going through the retry loop. Its waits are made on its first failure: most calls
+/// never need them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Call {
     callee: Callee,
     attempt: u32,
-    backoff: Backoff,
+    /// Which call of the run this is (it seeds the jitter).
+    index: u64,
+    waits: Option<Waits>,
 }
 
 /// Where the agent is.
@@ -405,8 +423,8 @@ enum Phase {
     },
     /// Waiting out a backoff before the next attempt.
     Backoff { until: Micros },
-    /// Paused at the approval gate.
-    Approval { call: ToolCall, since: Micros },
+    /// Paused at the approval gate (the call waiting is in `State::held`).
+    Approval { since: Micros },
     /// Finished.
     Done,
 }
@@ -444,12 +462,18 @@ struct State {
     counters: Counters,
     breaker: Option<CircuitBreaker>,
     kill: KillSwitch,
-    turns: Vec<Turn>,
+    /// The whole conversation, when a driver asked for it.
+    turns: Option<Vec<Turn>>,
+    last_turn: Option<Turn>,
     blocked: Vec<String>,
     repeats: RepeatTracker,
     done: Vec<String>,
     revisions: u32,
-    last_error: Option<CallError>,
+    last_error: Option<Box<CallError>>,
+    answered_by: usize,
+    /// A tool call held back: the one waiting at the approval gate, or, while a narrowed
+    /// write's sample runs, the rest of it.
+    held: Option<ToolCall>,
     phase: Phase,
     call: Option<Call>,
     outcome: Option<Outcome>,
@@ -457,12 +481,12 @@ struct State {
 }
 
 impl Agent {
-    /// An agent with `cfg` working on `task` over the fallback ladder `models` (names, the
-    /// primary first), seeded with `seed` (its backoff jitter). Records a trace when `record`.
+    /// An agent with `cfg` working on `task` over the fallback ladder `models` (the primary
+    /// first), seeded with `seed` (its backoff jitter). Records a trace when `record`.
     pub fn new(
         cfg: AgentConfig,
         task: Task,
-        models: Vec<Cow<'static, str>>,
+        models: Vec<Rung>,
         seed: u64,
         record: bool,
     ) -> Result<Agent, ConfigError> {
@@ -481,6 +505,15 @@ impl Agent {
     /// Uses `breaker`, carrying its state over from earlier runs.
     pub fn with_breaker(mut self, breaker: CircuitBreaker) -> Self {
         self.state.breaker = Some(breaker);
+        self
+    }
+
+    /// Keeps the whole conversation, for a driver that sends it to a real model. (Otherwise
+    /// the agent keeps only the last turn: all a simulated model reads.)
+    pub fn keeping_conversation(mut self) -> Self {
+        if self.state.turns.is_none() {
+            self.state.turns = Some(self.state.last_turn.take().into_iter().collect());
+        }
         self
     }
 
@@ -505,9 +538,10 @@ impl Agent {
         &self.state.task
     }
 
-    /// The conversation so far, after the task.
+    /// The conversation so far, after the task: all of it with
+    /// [`Agent::keeping_conversation`], else only its last turn.
     pub fn turns(&self) -> &[Turn] {
-        &self.state.turns
+        self.state.conversation()
     }
 
     /// The breaker, with its current state.
@@ -527,18 +561,21 @@ impl Agent {
 
     /// What the agent wants next. A call is returned once; until its reply comes, polling
     /// again returns [`Action::Wait`] for its deadline.
+    #[inline(always)]
     pub fn poll(&mut self) -> Action<'_> {
         self.state.poll()
     }
 
     /// A model call's reply (or error) arrived at `now`. A reply after the call's deadline
     /// counts as a timeout at the deadline. Ignored unless a model call is in flight.
+    #[inline(always)]
     pub fn handle_model_reply(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
         self.state.handle_model_reply(now, result)
     }
 
     /// A tool call's reply (or error) arrived at `now`. Ignored unless a tool call is in
     /// flight.
+    #[inline(always)]
     pub fn handle_tool_reply(&mut self, now: Micros, result: Result<ToolReply, CallError>) {
         self.state.handle_tool_reply(now, result)
     }
@@ -546,6 +583,7 @@ impl Agent {
     /// The world reports that the tool call in flight committed a side effect at `at`
     /// (`duplicate` when it repeats an earlier one): before its reply, or instead of it when
     /// the reply is lost.
+    #[inline(always)]
     pub fn handle_side_effect(&mut self, at: Micros, duplicate: bool) {
         self.state.handle_side_effect(at, duplicate)
     }
@@ -553,6 +591,7 @@ impl Agent {
     /// Virtual time has reached `now` with no other input: a call in flight times out at its
     /// deadline, a backoff wait ends, an approval deadline denies and escalates, a kill switch
     /// set for this time stops the run.
+    #[inline(always)]
     pub fn handle_timeout(&mut self, now: Micros) {
         self.state.handle_timeout(now)
     }
@@ -576,7 +615,8 @@ impl Agent {
 
     /// The run, plus the breaker (to carry into the next run).
     pub fn into_parts(self) -> (Run, Option<CircuitBreaker>) {
-        (*self.state).into_parts()
+        let mut state = self.state;
+        state.take_parts()
     }
 }
 
@@ -586,7 +626,7 @@ impl State {
     fn new(
         cfg: AgentConfig,
         task: Task,
-        models: Vec<Cow<'static, str>>,
+        models: Vec<Rung>,
         seed: u64,
         record: bool,
     ) -> Result<State, ConfigError> {
@@ -604,12 +644,15 @@ impl State {
             calls_started: 0,
             counters: Counters::default(),
             kill: KillSwitch::OFF,
-            turns: Vec::new(),
+            turns: None,
+            last_turn: None,
             blocked: Vec::new(),
             repeats: RepeatTracker::default(),
             done: Vec::new(),
             revisions: 0,
             last_error: None,
+            answered_by: 0,
+            held: None,
             phase: Phase::Step,
             call: None,
             outcome: None,
@@ -628,6 +671,7 @@ impl State {
 
     /// What the agent wants next. A call is returned once; until its reply comes, polling
     /// again returns [`Action::Wait`] for its deadline.
+    #[inline(always)]
     fn poll(&mut self) -> Action<'_> {
         self.advance();
         let fresh = match &mut self.phase {
@@ -648,7 +692,7 @@ impl State {
                         start: *start,
                         deadline: *deadline,
                         task: &self.task,
-                        turns: &self.turns,
+                        turns: self.conversation(),
                     }),
                     Callee::Tool {
                         call: tool, key, ..
@@ -665,7 +709,10 @@ impl State {
             Phase::Backoff { until } => Action::Wait {
                 until: self.kill_bound(*until),
             },
-            Phase::Approval { call, since } => {
+            Phase::Approval { since } => {
+                let Some(call) = &self.held else {
+                    return Action::Wait { until: self.now };
+                };
                 let deadline = self.cfg.approval.deadline.map(|d| since.saturating_add(d));
                 let kill = self.kill.engaged_at.filter(|k| *k > self.now);
                 let deadline = match (deadline, kill) {
@@ -681,6 +728,7 @@ impl State {
 
     /// A model call's reply (or error) arrived at `now`. A reply after the call's deadline
     /// counts as a timeout at the deadline. Ignored unless a model call is in flight.
+    #[inline(always)]
     fn handle_model_reply(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
         let Some(deadline) = self.in_flight(|c| matches!(c, Callee::Model { .. })) else {
             return;
@@ -697,6 +745,7 @@ impl State {
 
     /// A tool call's reply (or error) arrived at `now`. Ignored unless a tool call is in
     /// flight.
+    #[inline(always)]
     fn handle_tool_reply(&mut self, now: Micros, result: Result<ToolReply, CallError>) {
         let Some(deadline) = self.in_flight(|c| matches!(c, Callee::Tool { .. })) else {
             return;
@@ -749,7 +798,10 @@ impl State {
                     self.phase = Phase::Attempt;
                 }
             }
-            Phase::Approval { ref call, since } => {
+            Phase::Approval { since } => {
+                let Some(call) = &self.held else {
+                    return;
+                };
                 let deadline = self
                     .cfg
                     .approval
@@ -761,6 +813,7 @@ impl State {
                         return self.halt(Halt::Killed);
                     }
                     let tool = call.kind().name();
+                    self.held = None;
                     self.now = at.max(self.now);
                     self.blocked.push(tool.to_string());
                     self.emit(self.now, 0, || EventKind::Gate {
@@ -790,9 +843,13 @@ impl State {
 
     /// A human's decision on the call waiting at the gate, at `now`. Ignored unless paused.
     fn handle_decision(&mut self, now: Micros, decision: Decision) {
-        let Phase::Approval { call, .. } = std::mem::replace(&mut self.phase, Phase::Step) else {
+        if !matches!(self.phase, Phase::Approval { .. }) {
+            return;
+        }
+        let Some(call) = self.held.take() else {
             return;
         };
+        self.phase = Phase::Step;
         self.now = now.max(self.now);
         let tool = call.kind().name();
         self.emit(self.now, 0, || EventKind::Gate {
@@ -800,7 +857,7 @@ impl State {
             gate: GateEvent::Decided(decision),
         });
         match decision {
-            Decision::Approve => self.start_tool(call, None),
+            Decision::Approve => self.start_tool(call),
             Decision::Deny => self.block(&call),
         }
     }
@@ -823,9 +880,10 @@ impl State {
     }
 
     /// The run, plus the breaker (to carry into the next run).
-    fn into_parts(mut self) -> (Run, Option<CircuitBreaker>) {
+    /// The run so far, taken out of the state in place (the state is dropped next).
+    fn take_parts(&mut self) -> (Run, Option<CircuitBreaker>) {
         let awaiting = match &self.phase {
-            Phase::Approval { call, .. } => Some(call.clone()),
+            Phase::Approval { .. } => self.held.take(),
             _ => None,
         };
         let outcome = match self.outcome.take() {
@@ -847,8 +905,9 @@ impl State {
             trace: self.trace.take().unwrap_or_default(),
             effects: Vec::new(),
             awaiting,
+            requests: Vec::new(),
         };
-        (run, self.breaker)
+        (run, self.breaker.take())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -856,6 +915,7 @@ impl State {
     // -----------------------------------------------------------------------------------------
 
     /// Takes every step that needs nothing from outside.
+    #[inline(always)]
     fn advance(&mut self) {
         loop {
             match self.phase {
@@ -867,6 +927,7 @@ impl State {
     }
 
     /// The deadline of the call in flight, if `is` accepts its callee.
+    #[inline(always)]
     fn in_flight(&self, is: impl Fn(&Callee) -> bool) -> Option<Micros> {
         match (&self.phase, &self.call) {
             (Phase::InFlight { deadline, .. }, Some(call)) if is(&call.callee) => Some(*deadline),
@@ -897,16 +958,13 @@ impl State {
     }
 
     fn start_call(&mut self, callee: Callee) {
-        let backoff = self
-            .cfg
-            .retry
-            .backoff(self.seed ^ self.calls_started.wrapping_mul(0x9E37_79B9));
-        self.calls_started += 1;
         self.call = Some(Call {
             callee,
             attempt: 0,
-            backoff,
+            index: self.calls_started,
+            waits: None,
         });
+        self.calls_started += 1;
         self.phase = Phase::Attempt;
     }
 
@@ -985,16 +1043,15 @@ impl State {
                     let target = self.target();
                     self.repeats.cleared(&target);
                 }
-                let call = self.call.take();
-                return match (payload, call) {
-                    (Payload::Model(reply), _) => self.on_reply(reply),
-                    (
-                        Payload::Tool(reply),
-                        Some(Call {
-                            callee: Callee::Tool { call, then, .. },
-                            ..
-                        }),
-                    ) => self.on_tool_output(call, reply, then),
+                let callee = self.call.take().map(|c| c.callee);
+                return match (payload, callee) {
+                    (Payload::Model(reply), Some(Callee::Model { rung })) => {
+                        self.answered_by = rung;
+                        self.on_reply(reply)
+                    }
+                    (Payload::Tool(reply), Some(Callee::Tool { call, .. })) => {
+                        self.on_tool_output(call, reply)
+                    }
                     _ => self.phase = Phase::Step,
                 };
             }
@@ -1025,17 +1082,23 @@ impl State {
                 target,
                 reason: GiveUp::NotTransient,
             });
-            self.last_error = Some(error);
+            self.last_error = Some(Box::new(error));
             return self.exhausted();
         }
-        let next = self.call.as_mut().and_then(|c| c.backoff.next());
+        let (retry, seed) = (&self.cfg.retry, self.seed);
+        let next = self.call.as_mut().and_then(|c| {
+            let waits = c
+                .waits
+                .get_or_insert_with(|| retry.waits(seed ^ c.index.wrapping_mul(0x9E37_79B9)));
+            retry.next_wait(waits)
+        });
         let Some(delay) = next else {
             let target = self.target();
             self.emit(self.now, 0, || EventKind::GaveUp {
                 target,
                 reason: GiveUp::AttemptsExhausted,
             });
-            self.last_error = Some(error);
+            self.last_error = Some(Box::new(error));
             return self.exhausted();
         };
         // A server's Retry-After may ask for longer than the backoff, never for longer than
@@ -1073,7 +1136,7 @@ impl State {
             }
             None => {
                 self.emit(self.now, 0, || EventKind::Degraded);
-                let error = self.last_error.take();
+                let error = self.last_error.take().map(|e| *e);
                 self.halt(Halt::Degraded(error));
             }
         }
@@ -1093,7 +1156,7 @@ impl State {
                         let shown = call.clone();
                         self.emit(self.now, 0, || EventKind::ToolRequested { call: shown });
                     }
-                    self.turns.push(Turn::Model(reply));
+                    self.push_turn(Turn::Model(reply));
                     self.gate(call);
                 }
             },
@@ -1101,8 +1164,9 @@ impl State {
     }
 
     fn critique(&mut self, answer: String) {
+        let degraded = self.ladder.degraded(self.answered_by);
         let Some(critic) = self.cfg.critic else {
-            return self.finish(answer, Stop::Answered, false);
+            return self.finish(answer, Stop::Answered, degraded);
         };
         let revision = self.revisions;
         let score = critic.score(revision);
@@ -1115,12 +1179,12 @@ impl State {
         });
         if revise {
             self.revisions += 1;
-            self.turns.push(Turn::Model(Reply::Answer { text: answer }));
-            self.turns.push(Turn::Feedback { score });
+            self.push_turn(Turn::Model(Reply::Answer { text: answer }));
+            self.push_turn(Turn::Feedback { score });
             self.phase = Phase::Step;
             return;
         }
-        self.finish(answer, Stop::Answered, false)
+        self.finish(answer, Stop::Answered, degraded)
     }
 
     fn gate(&mut self, call: ToolCall) {
@@ -1136,7 +1200,8 @@ impl State {
                     rest: shown_rest,
                 });
             }
-            return self.start_tool(sample, Some(rest));
+            self.held = Some(rest);
+            return self.start_tool(sample);
         }
         match gate {
             Gate::Run => {
@@ -1146,7 +1211,7 @@ impl State {
                         gate: GateEvent::Decided(Decision::Approve),
                     });
                 }
-                self.start_tool(call, None)
+                self.start_tool(call)
             }
             Gate::Block => {
                 self.emit(self.now, 0, || EventKind::Gate {
@@ -1164,26 +1229,24 @@ impl State {
             tool: call.kind().name().into(),
             gate: GateEvent::Waiting,
         });
-        self.phase = Phase::Approval {
-            call,
-            since: self.now,
-        };
+        self.held = Some(call);
+        self.phase = Phase::Approval { since: self.now };
     }
 
-    fn start_tool(&mut self, call: ToolCall, then: Option<ToolCall>) {
+    fn start_tool(&mut self, call: ToolCall) {
         let key =
             (self.cfg.idempotency && call.kind().has_side_effect()).then(|| call.key(self.seed));
-        self.start_call(Callee::Tool { call, key, then });
+        self.start_call(Callee::Tool { call, key });
     }
 
     fn block(&mut self, call: &ToolCall) {
         self.blocked.push(call.kind().name().to_string());
-        self.turns.push(Turn::Blocked);
+        self.push_turn(Turn::Blocked);
         self.note_done(|| format!("{call}: blocked by the approval gate"));
         self.phase = Phase::Step;
     }
 
-    fn on_tool_output(&mut self, call: ToolCall, reply: ToolReply, then: Option<ToolCall>) {
+    fn on_tool_output(&mut self, call: ToolCall, reply: ToolReply) {
         let ToolReply {
             output,
             deduplicated,
@@ -1196,15 +1259,29 @@ impl State {
                 deduplicated,
             });
         }
-        self.turns.push(Turn::Output(output));
-        match then {
+        self.push_turn(Turn::Output(output));
+        match self.held.take() {
             // The rest of a narrowed write: an approver who says yes to everything runs it,
             // anyone else is asked after looking at the sample.
             Some(rest) if self.cfg.approval.gate(rest.kind().risk()) == Gate::Run => {
-                self.start_tool(rest, None)
+                self.start_tool(rest)
             }
             Some(rest) => self.wait_for_human(rest),
             None => self.phase = Phase::Step,
+        }
+    }
+
+    fn push_turn(&mut self, turn: Turn) {
+        match &mut self.turns {
+            Some(turns) => turns.push(turn),
+            None => self.last_turn = Some(turn),
+        }
+    }
+
+    fn conversation(&self) -> &[Turn] {
+        match &self.turns {
+            Some(turns) => turns,
+            None => self.last_turn.as_slice(),
         }
     }
 
@@ -1245,7 +1322,8 @@ impl State {
         self.call = None;
         match halt {
             Halt::Killed => {
-                self.emit(self.now, 0, || EventKind::Killed);
+                let switched = self.kill.engaged_at.unwrap_or(self.now).min(self.now);
+                self.emit(self.now, 0, || EventKind::Killed { switched });
                 self.finish(
                     "Stopped: the kill switch is on.".to_string(),
                     Stop::Killed,
@@ -1287,7 +1365,7 @@ impl State {
                 });
                 self.finish(answer, Stop::Escalated, true);
                 if let Some(o) = &mut self.outcome {
-                    o.handoff = Some(packet);
+                    o.handoff = Some(Box::new(packet));
                 }
             }
             Halt::Degraded(error) => self.finish(

@@ -60,7 +60,7 @@ pub fn worst_case(
 
 /// The three layers the page's settings describe, innermost first; each backs off from the
 /// lab's base delay, and every call times out at the lab's timeout.
-pub fn layers(s: &crate::scenario::Settings) -> Vec<Layer> {
+pub fn layers(s: &crate::lab::Settings) -> Vec<Layer> {
     [
         ("SDK", s.amp_sdk),
         ("agent framework", s.amp_framework),

@@ -126,8 +126,9 @@ impl fmt::Display for CapHit {
         match self.cap {
             CapKind::Steps => write!(
                 f,
-                "Stopped: exceeded {} steps (possible runaway loop)",
-                self.limit
+                "Stopped: exceeded {} step{} (possible runaway loop)",
+                self.limit,
+                if self.limit == 1 { "" } else { "s" }
             ),
             CapKind::Tokens => write!(
                 f,

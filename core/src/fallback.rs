@@ -34,57 +34,97 @@ pub fn safe_message(error: Option<&CallError>) -> Cow<'static, str> {
     })
 }
 
-/// The options of a fallback ladder, by name, the primary first.
+/// One option of a fallback ladder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rung {
+    /// Its name in traces ("primary", "backup", ...).
+    pub name: Cow<'static, str>,
+    /// Its answers are less than the user asked for (a stale cache, advice): a run it
+    /// answers says `degraded: true`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub degraded: bool,
+}
+
+impl Rung {
+    /// A rung whose answers are real answers.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Rung {
+        Rung {
+            name: name.into(),
+            degraded: false,
+        }
+    }
+}
+
+/// The options of a fallback ladder, the primary first: 1 to [`Ladder::MAX_RUNGS`], kept
+/// inline (every agent run has one, and a run should not pay an allocation for it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ladder {
-    rungs: Vec<Cow<'static, str>>,
+    names: [Cow<'static, str>; Ladder::MAX_RUNGS],
+    len: u8,
+    /// Bit `i` set: rung `i`'s answers are degraded.
+    degraded: u8,
 }
 
 impl Ladder {
-    /// The most rungs a ladder may have.
-    pub const MAX_RUNGS: usize = 16;
+    /// The most rungs a ladder may have: model, backup, cache, advice.
+    pub const MAX_RUNGS: usize = 4;
 
-    /// A ladder over `rungs` (at least one).
-    pub fn new(rungs: Vec<Cow<'static, str>>) -> Result<Ladder, ConfigError> {
-        if rungs.is_empty() || rungs.len() > Self::MAX_RUNGS {
+    /// A ladder over `rungs` (1 to [`Ladder::MAX_RUNGS`]).
+    pub fn new(rungs: impl IntoIterator<Item = Rung>) -> Result<Ladder, ConfigError> {
+        let mut ladder = Ladder {
+            names: Default::default(),
+            len: 0,
+            degraded: 0,
+        };
+        let mut n = 0;
+        for rung in rungs {
+            if let Some(slot) = ladder.names.get_mut(n) {
+                *slot = rung.name;
+                ladder.degraded |= (rung.degraded as u8) << n;
+            }
+            n += 1;
+        }
+        if n == 0 || n > Self::MAX_RUNGS {
             return Err(ConfigError::new(
                 "models",
-                format!(
-                    "needs 1 to {} models (got {})",
-                    Self::MAX_RUNGS,
-                    rungs.len()
-                ),
+                format!("needs 1 to {} models (got {n})", Self::MAX_RUNGS),
             ));
         }
-        Ok(Ladder { rungs })
+        ladder.len = n as u8;
+        Ok(ladder)
     }
 
     /// How many rungs.
     pub fn len(&self) -> usize {
-        self.rungs.len()
+        self.len as usize
     }
 
     /// Never true: a ladder has at least one rung.
     pub fn is_empty(&self) -> bool {
-        self.rungs.is_empty()
+        self.len == 0
+    }
+
+    /// Rung `i`, or the last rung when out of range.
+    fn index(&self, i: usize) -> usize {
+        i.min(self.len().saturating_sub(1))
     }
 
     /// The name of rung `i` (the last rung's when out of range).
     pub fn name(&self, i: usize) -> &str {
-        self.rungs
-            .get(i)
-            .or(self.rungs.last())
+        self.names
+            .get(self.index(i))
             .map(|n| n.as_ref())
             .unwrap_or_default()
     }
 
     /// The name of rung `i`, cheaply cloned.
     pub fn name_cow(&self, i: usize) -> Cow<'static, str> {
-        self.rungs
-            .get(i)
-            .or(self.rungs.last())
-            .cloned()
-            .unwrap_or_default()
+        self.names.get(self.index(i)).cloned().unwrap_or_default()
+    }
+
+    /// Are rung `i`'s answers degraded?
+    pub fn degraded(&self, i: usize) -> bool {
+        self.degraded & (1 << self.index(i)) != 0
     }
 }
 
@@ -105,7 +145,7 @@ mod tests {
     #[test]
     fn a_ladder_needs_a_rung_and_names_each() {
         assert_eq!(Ladder::new(vec![]).unwrap_err().field, "models");
-        let l = Ladder::new(vec!["primary".into(), "backup".into()]).unwrap();
+        let l = Ladder::new(vec![Rung::new("primary"), Rung::new("backup")]).unwrap();
         assert_eq!((l.len(), l.name(0), l.name(1)), (2, "primary", "backup"));
     }
 }

@@ -25,18 +25,19 @@
 //! | [`tools`] | tool validation at the boundary and the pretend world |
 //!
 //! [`agent`] composes them all in one loop; [`model`] simulates the model clients;
-//! [`scenario`] holds the lab's scenarios (A–F, and the toolbox G–N) and its settings;
+//! [`sim`] is the simulator that drives it; [`lab`] holds the lab's settings (one table of
+//! knobs) and its cards A–N, each in its own module, explained from its run alone;
 //! [`timeline`] lays a run out for drawing; [`observe`] computes metrics and a structured log
 //! over many runs; [`tracefile`] saves, reads and replays runs; [`stats`] runs thousands of
 //! seeded requests for what-if statistics and policy A/B; [`herd`] re-creates the thundering
 //! herd experiment; [`amplify`] multiplies nested retry layers.
 //!
 //! ```
-//! use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
-//! let card = run_scenario(ScenarioId::A, &Settings::default(), true);
+//! use reliability_core::lab::{run_card, CardId, Settings};
+//! let card = run_card(CardId::A, &Settings::default());
 //! assert_eq!(card.run.outcome.answer, "The answer is 391.");
 //! assert_eq!(card.run.outcome.steps, 2);
-//! assert_eq!(card.verdict.text, "retry recovered on attempt 3 after waiting 0.5s and 1.0s");
+//! assert_eq!(card.verdict(), "retry recovered on attempt 3 after waiting 0.5s and 1.0s");
 //! ```
 
 #![forbid(unsafe_code)]
@@ -56,11 +57,11 @@ pub mod fallback;
 pub mod herd;
 pub mod idempotency;
 pub mod killswitch;
+pub mod lab;
 pub mod model;
 pub mod observe;
 pub mod retry;
 pub mod rng;
-pub mod scenario;
 pub mod scope;
 pub mod sim;
 pub mod stats;

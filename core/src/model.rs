@@ -63,6 +63,12 @@ pub enum Faults {
         /// With what.
         error: CallError,
     },
+    /// The first `count` calls hang (an hour), so the caller's timeout gives up on them;
+    /// then it works.
+    HangFirst {
+        /// How many calls hang.
+        count: u32,
+    },
     /// Each call fails independently with probability `rate` (random fault injection).
     Random {
         /// The failure probability, 0 to 1.
@@ -133,6 +139,10 @@ pub struct ModelSpec {
     pub faults: Faults,
     /// How long its calls take.
     pub latency: Latency,
+    /// Its answers are less than the user asked for (a stale cache, advice instead of an
+    /// answer): a run it answers is marked degraded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub degraded: bool,
 }
 
 impl ModelSpec {
@@ -143,7 +153,14 @@ impl ModelSpec {
             behaviour,
             faults: Faults::None,
             latency: Latency::Fixed { us: 20 * MS },
+            degraded: false,
         }
+    }
+
+    /// Marks its answers as degraded (or not).
+    pub const fn degraded(mut self, degraded: bool) -> Self {
+        self.degraded = degraded;
+        self
     }
 
     /// With `faults`.
@@ -181,18 +198,41 @@ impl ModelSpec {
     }
 }
 
-fn call(name: &'static str, args: [(&'static str, Arg); 2]) -> Reply {
+/// A simulated model's tool request: its arguments are fixed, so they are borrowed, not
+/// allocated per call.
+const fn call(name: &'static str, args: &'static [(Cow<'static, str>, Arg)]) -> Reply {
     Reply::Tool {
         call: RawCall {
             name: Cow::Borrowed(name),
-            args: args
-                .into_iter()
-                .map(|(n, a)| (Cow::Borrowed(n), a))
-                .collect(),
+            args: Cow::Borrowed(args),
         },
         id: None,
     }
 }
+
+const fn arg(name: &'static str, value: Arg) -> (Cow<'static, str>, Arg) {
+    (Cow::Borrowed(name), value)
+}
+
+const fn text(s: &'static str) -> Arg {
+    Arg::Text(Cow::Borrowed(s))
+}
+
+const MULTIPLY: &[(Cow<'static, str>, Arg)] = &[arg("a", Arg::Int(17)), arg("b", Arg::Int(23))];
+const SEND_EMAIL: &[(Cow<'static, str>, Arg)] = &[
+    arg("to", text(EMAIL_TO)),
+    arg("subject", text("Quarterly results")),
+];
+const MALFORMED: &[(Cow<'static, str>, Arg)] =
+    &[arg("a", Arg::Int(17)), arg("b", text("twenty-three"))];
+const CHARGE: &[(Cow<'static, str>, Arg)] = &[
+    arg("customer", text("cus_42")),
+    arg("amount_cents", Arg::Int(2500)),
+];
+const UPDATE: &[(Cow<'static, str>, Arg)] = &[
+    arg("table", text("customers")),
+    arg("count", Arg::Int(BULK_RECORDS)),
+];
 
 fn answer(text: impl Into<String>) -> Reply {
     Reply::Answer { text: text.into() }
@@ -229,6 +269,9 @@ impl Behaviour {
     }
 }
 
+/// How long a hanging call takes: far past any timeout.
+pub const HANG: Micros = 3_600 * crate::time::SEC;
+
 /// How many records the bulk-update model wants to change.
 pub const BULK_RECORDS: i64 = 100;
 
@@ -239,7 +282,7 @@ impl Behaviour {
     /// The reply to a conversation whose last turn is `last`. Pure: the same last turn always
     /// gives the same reply.
     pub fn reply(self, last: Option<&Turn>) -> Reply {
-        let multiply = || call("multiply", [("a", Arg::Int(17)), ("b", Arg::Int(23))]);
+        let multiply = || call("multiply", MULTIPLY);
         // The model reacts to what it was told last; its own last words tell it nothing new.
         let last = last.filter(|t| !matches!(t, Turn::Model(_)));
         match (self, last) {
@@ -248,45 +291,21 @@ impl Behaviour {
             }
             (Behaviour::Solve, Some(Turn::Output(out))) => answer(format!("The answer is {out}.")),
             (Behaviour::Solve | Behaviour::Loop, _) => multiply(),
-            (Behaviour::Risky, None | Some(Turn::Model(_))) => call(
-                "send_email",
-                [
-                    ("to", Arg::Text(Cow::Borrowed(EMAIL_TO))),
-                    ("subject", Arg::Text(Cow::Borrowed("Quarterly results"))),
-                ],
-            ),
+            (Behaviour::Risky, None | Some(Turn::Model(_))) => call("send_email", SEND_EMAIL),
             (Behaviour::Risky, Some(Turn::Output(_))) => {
                 answer(format!("Email sent to {EMAIL_TO}."))
             }
             (Behaviour::Risky | Behaviour::Pay, Some(Turn::Blocked)) => {
                 answer("I did not do it: a human has to approve that action first.")
             }
-            (Behaviour::Malformed, _) => call(
-                "multiply",
-                [
-                    ("a", Arg::Int(17)),
-                    ("b", Arg::Text(Cow::Borrowed("twenty-three"))),
-                ],
-            ),
-            (Behaviour::Pay, None | Some(Turn::Model(_))) => call(
-                "charge_card",
-                [
-                    ("customer", Arg::Text(Cow::Borrowed("cus_42"))),
-                    ("amount_cents", Arg::Int(2500)),
-                ],
-            ),
+            (Behaviour::Malformed, _) => call("multiply", MALFORMED),
+            (Behaviour::Pay, None | Some(Turn::Model(_))) => call("charge_card", CHARGE),
             (Behaviour::Pay, Some(Turn::Output(out))) => answer(format!("Payment done: {out}.")),
             (Behaviour::Cached, _) => {
                 answer("The answer is 391. (cached answer from an earlier run)")
             }
             (Behaviour::Brief, _) => answer("The answer is 391. (backup model, simpler prompt)"),
-            (Behaviour::BulkUpdate, None | Some(Turn::Model(_))) => call(
-                "update_records",
-                [
-                    ("table", Arg::Text(Cow::Borrowed("customers"))),
-                    ("count", Arg::Int(BULK_RECORDS)),
-                ],
-            ),
+            (Behaviour::BulkUpdate, None | Some(Turn::Model(_))) => call("update_records", UPDATE),
             (Behaviour::BulkUpdate, Some(Turn::Output(out))) => answer(format!("Done: {out}.")),
             (Behaviour::BulkUpdate, Some(Turn::Blocked)) => {
                 answer("Stopped after the test record: nobody confirmed the rest of the update.")
@@ -298,43 +317,35 @@ impl Behaviour {
     }
 }
 
-/// A model with its call counter: the state a flaky model needs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SimModel {
-    /// What it is.
-    pub spec: ModelSpec,
-    /// Calls made so far.
-    pub calls: u32,
-}
-
-impl SimModel {
-    /// A fresh model.
-    pub const fn new(spec: ModelSpec) -> Self {
-        SimModel { spec, calls: 0 }
-    }
-
-    /// One call at `now`: how long it takes and what it returns (before any deadline).
-    /// Faults and latencies draw from their own streams, so a new latency distribution never
-    /// moves the fault schedule.
-    pub fn call(
-        &mut self,
+impl ModelSpec {
+    /// Its `n`th call (1 for the first) at `now`: how long it takes and what it returns
+    /// (before any deadline). Faults and latencies draw from their own streams, so a new
+    /// latency distribution never moves the fault schedule.
+    pub fn respond(
+        &self,
+        n: u32,
         last: Option<&Turn>,
         now: Micros,
         faults: &mut Rng,
         latency: &mut Rng,
     ) -> (Micros, Result<Reply, CallError>) {
-        self.calls += 1;
-        let latency = self.spec.latency.draw(latency);
-        let failure = match &self.spec.faults {
+        let mut latency = self.latency.draw(latency);
+        let failure = match &self.faults {
             Faults::None => None,
-            Faults::FailFirst { count, error } => (self.calls <= *count).then_some(error),
+            Faults::HangFirst { count } => {
+                if n <= *count {
+                    latency = HANG;
+                }
+                None
+            }
+            Faults::FailFirst { count, error } => (n <= *count).then_some(error),
             Faults::Always { error } => Some(error),
             Faults::Until { until, error } => (now < *until).then_some(error),
             Faults::Random { rate, error } => faults.chance(*rate).then_some(error),
         };
         match failure {
             Some(e) => (latency, Err(e.clone())),
-            None => (latency, Ok(self.spec.behaviour.reply(last))),
+            None => (latency, Ok(self.behaviour.reply(last))),
         }
     }
 }
@@ -350,11 +361,10 @@ mod tests {
             count: 2,
             error: CallError::http(503),
         });
-        let mut m = SimModel::new(spec);
         let (mut f, mut l) = (Rng::new(0), Rng::new(1));
-        assert!(m.call(None, 0, &mut f, &mut l).1.is_err());
-        assert!(m.call(None, 0, &mut f, &mut l).1.is_err());
-        let (lat, r) = m.call(None, 0, &mut f, &mut l);
+        assert!(spec.respond(1, None, 0, &mut f, &mut l).1.is_err());
+        assert!(spec.respond(2, None, 0, &mut f, &mut l).1.is_err());
+        let (lat, r) = spec.respond(3, None, 0, &mut f, &mut l);
         assert_eq!(lat, 20 * MS);
         assert!(matches!(r, Ok(Reply::Tool { .. })));
     }

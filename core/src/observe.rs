@@ -2,7 +2,7 @@
 //! a structured log that exports as JSON lines.
 
 use crate::agent::Stop;
-use crate::scenario::ScenarioRun;
+use crate::lab::CardRun;
 use crate::time::fixed;
 use crate::trace::{EventKind, Target};
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,7 @@ pub struct MetricsBuilder {
 
 impl MetricsBuilder {
     /// Counts one card's run.
-    pub fn add(&mut self, card: &ScenarioRun) {
+    pub fn add(&mut self, card: &CardRun) {
         let m = &mut self.m;
         m.runs += 1;
         let o = &card.run.outcome;
@@ -171,7 +171,7 @@ impl MetricsBuilder {
 }
 
 /// Computes the panel over `cards`.
-pub fn metrics<'a>(cards: impl IntoIterator<Item = &'a ScenarioRun>) -> Metrics {
+pub fn metrics<'a>(cards: impl IntoIterator<Item = &'a CardRun>) -> Metrics {
     let mut b = MetricsBuilder::default();
     for card in cards {
         b.add(card);
@@ -199,7 +199,7 @@ pub struct LogLine {
 }
 
 /// The structured log of `cards`: one line per call attempt.
-pub fn log<'a>(cards: impl IntoIterator<Item = &'a ScenarioRun>, seed: u64) -> Vec<LogLine> {
+pub fn log<'a>(cards: impl IntoIterator<Item = &'a CardRun>, seed: u64) -> Vec<LogLine> {
     let mut lines = Vec::new();
     for card in cards {
         let trace_id = format!("{}-{seed}", card.id.letter());
@@ -239,15 +239,12 @@ pub fn to_jsonl(lines: &[LogLine]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{run_scenario, ScenarioId, Settings};
+    use crate::lab::{run_card, CardId, Settings};
 
     #[test]
     fn the_panel_counts_errors_retries_and_raises_alerts() {
         let s = Settings::default();
-        let cards: Vec<ScenarioRun> = ScenarioId::ALL
-            .iter()
-            .map(|id| run_scenario(*id, &s, true))
-            .collect();
+        let cards: Vec<CardRun> = CardId::ALL.iter().map(|id| run_card(*id, &s)).collect();
         let m = metrics(&cards);
         assert_eq!(m.runs, 14);
         assert!(m.top_errors.iter().any(|(k, n)| k == "503" && *n > 0));

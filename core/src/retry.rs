@@ -189,26 +189,61 @@ impl RetryPolicy {
     pub fn backoff(&self, seed: u64) -> Backoff {
         Backoff {
             policy: *self,
+            state: self.waits(seed),
+        }
+    }
+
+    /// Where a call is in this policy's waits, with its jitter seeded by `seed`: the state
+    /// alone, for a caller that keeps the policy itself (the agent keeps one per call).
+    pub fn waits(&self, seed: u64) -> Waits {
+        Waits {
             retry: 0,
             prev: self.base,
             rng: Rng::stream(seed, streams::JITTER),
         }
     }
+
+    /// The next wait of `w`, or `None` when every attempt is used.
+    pub fn next_wait(&self, w: &mut Waits) -> Option<Micros> {
+        if w.retry + 1 >= self.attempts {
+            return None;
+        }
+        let raw = self.delay_before_jitter(w.retry);
+        let delay = match self.jitter {
+            Jitter::None => raw,
+            Jitter::Full => w.rng.between(0, raw),
+            Jitter::Equal => raw / 2 + w.rng.between(0, raw - raw / 2),
+            Jitter::Decorrelated => {
+                let hi = w.prev.saturating_mul(3).max(self.base);
+                w.rng.between(self.base, hi).min(self.max_delay)
+            }
+        };
+        w.prev = delay;
+        w.retry += 1;
+        Some(delay)
+    }
+}
+
+/// Where a call is in its policy's waits: how many were handed out, the last one, and the
+/// jitter's random stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waits {
+    retry: u32,
+    prev: Micros,
+    rng: Rng,
 }
 
 /// The waits between attempts: `attempts - 1` of them, then `None` (give up).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Backoff {
     policy: RetryPolicy,
-    retry: u32,
-    prev: Micros,
-    rng: Rng,
+    state: Waits,
 }
 
 impl Backoff {
     /// How many waits have been handed out.
     pub const fn retries(&self) -> u32 {
-        self.retry
+        self.state.retry
     }
 }
 
@@ -216,23 +251,7 @@ impl Iterator for Backoff {
     type Item = Micros;
 
     fn next(&mut self) -> Option<Micros> {
-        if self.retry + 1 >= self.policy.attempts {
-            return None;
-        }
-        let p = &self.policy;
-        let raw = p.delay_before_jitter(self.retry);
-        let delay = match p.jitter {
-            Jitter::None => raw,
-            Jitter::Full => self.rng.between(0, raw),
-            Jitter::Equal => raw / 2 + self.rng.between(0, raw - raw / 2),
-            Jitter::Decorrelated => {
-                let hi = self.prev.saturating_mul(3).max(p.base);
-                self.rng.between(p.base, hi).min(p.max_delay)
-            }
-        };
-        self.prev = delay;
-        self.retry += 1;
-        Some(delay)
+        self.policy.next_wait(&mut self.state)
     }
 }
 

@@ -15,13 +15,13 @@ use crate::agent::{
     Action, Agent, AgentConfig, ModelReply, Run, Status, Task, TokenUsage, ToolReply,
 };
 use crate::caps::MicroUsd;
-use crate::model::{ModelSpec, SimModel};
+use crate::fallback::{Ladder, Rung};
+use crate::model::ModelSpec;
 use crate::rng::{streams, Rng};
 use crate::time::{Micros, MS};
 use crate::tools::{Effect, Executed, ToolFaults, World};
 use crate::ConfigError;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 /// The pretend world a run happens in: the models of the fallback ladder (primary first) and
 /// how the tools behave.
@@ -45,9 +45,15 @@ impl SimWorld {
         }
     }
 
-    /// The ladder's names, for [`Agent::new`].
-    pub fn names(&self) -> Vec<Cow<'static, str>> {
-        self.models.iter().map(|m| m.name.clone()).collect()
+    /// The ladder, for [`Agent::new`].
+    pub fn ladder(&self) -> Vec<Rung> {
+        self.models
+            .iter()
+            .map(|m| Rung {
+                name: m.name.clone(),
+                degraded: m.degraded,
+            })
+            .collect()
     }
 
     /// The task the primary model works on.
@@ -66,7 +72,7 @@ impl SimWorld {
     /// An agent with `cfg` for this world, after checking both.
     pub fn agent(&self, cfg: AgentConfig, seed: u64, record: bool) -> Result<Agent, ConfigError> {
         self.validate()?;
-        Agent::new(cfg, self.task(), self.names(), seed, record)
+        Agent::new(cfg, self.task(), self.ladder(), seed, record)
     }
 }
 
@@ -83,27 +89,26 @@ pub const fn tokens_at(step: u32) -> TokenUsage {
     }
 }
 
-/// The simulator's state: the models' call counts, the pretend world and the random streams.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Sim {
-    models: Vec<SimModel>,
+/// The simulator's state: how many calls each model has had, the pretend world's ledger and
+/// the random streams. It borrows the world's description: nothing is copied per run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sim<'w> {
+    spec: &'w SimWorld,
+    calls: [u32; Ladder::MAX_RUNGS],
     world: World,
     faults: Rng,
     latency: Rng,
-    tool_faults: ToolFaults,
-    tool_latency: Micros,
 }
 
-impl Sim {
+impl<'w> Sim<'w> {
     /// A simulator of `world`, seeded with `seed`.
-    pub fn new(world: &SimWorld, seed: u64) -> Sim {
+    pub fn new(world: &'w SimWorld, seed: u64) -> Sim<'w> {
         Sim {
-            models: world.models.iter().cloned().map(SimModel::new).collect(),
+            spec: world,
+            calls: [0; Ladder::MAX_RUNGS],
             world: World::default(),
             faults: Rng::stream(seed, streams::FAULTS),
             latency: Rng::stream(seed, streams::LATENCY),
-            tool_faults: world.tool_faults,
-            tool_latency: world.tool_latency,
         }
     }
 
@@ -118,6 +123,7 @@ impl Sim {
     }
 
     /// Performs one action of `agent`. `Some` when the run is finished or paused for a human.
+    #[inline(always)]
     pub fn step(&mut self, agent: &mut Agent) -> Option<Status> {
         match agent.poll() {
             Action::Done => return Some(Status::Finished),
@@ -128,12 +134,21 @@ impl Sim {
             Action::Wait { until } => agent.handle_timeout(until),
             Action::CallModel(call) => {
                 let (start, deadline, step) = (call.start, call.deadline, call.step);
-                let Some(model) = self.models.get_mut(call.rung) else {
+                let (Some(model), Some(n)) = (
+                    self.spec.models.get(call.rung),
+                    self.calls.get_mut(call.rung),
+                ) else {
                     agent.handle_timeout(deadline);
                     return None;
                 };
-                let (latency, result) =
-                    model.call(call.last_turn(), start, &mut self.faults, &mut self.latency);
+                *n += 1;
+                let (latency, result) = model.respond(
+                    *n,
+                    call.last_turn(),
+                    start,
+                    &mut self.faults,
+                    &mut self.latency,
+                );
                 let end = start.saturating_add(latency);
                 if end > deadline {
                     agent.handle_timeout(deadline);
@@ -153,7 +168,7 @@ impl Sim {
                 let before = self.world.effects.len();
                 let executed = self
                     .world
-                    .execute(run.call, run.key, start, self.tool_faults);
+                    .execute(run.call, run.key, start, self.spec.tool_faults);
                 let effect = (self.world.effects.len() > before).then(|| {
                     self.world.effects[..before]
                         .iter()
@@ -162,7 +177,7 @@ impl Sim {
                 if let Some(duplicate) = effect {
                     agent.handle_side_effect(start, duplicate);
                 }
-                let end = start.saturating_add(self.tool_latency);
+                let end = start.saturating_add(self.spec.tool_latency);
                 let reply = |output, deduplicated| ToolReply {
                     output,
                     deduplicated,

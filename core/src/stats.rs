@@ -11,9 +11,9 @@
 use crate::agent::{AgentConfig, Stop};
 use crate::breaker::CircuitBreaker;
 use crate::error::CallError;
+use crate::lab::{Choice, Settings};
 use crate::model::{Behaviour, Faults, Latency, ModelSpec};
 use crate::retry::Jitter;
-use crate::scenario::Settings;
 use crate::sim::{Sim, SimWorld};
 use crate::time::{Micros, MS, SEC};
 use serde::{Deserialize, Serialize};
@@ -240,6 +240,10 @@ pub struct Accumulator {
     pub tokens: u64,
     /// Money, in all (micro-dollars).
     pub cost: u64,
+    /// Sum of each request's tokens squared (for the spread).
+    pub tokens_sq: f64,
+    /// Sum of each request's cost squared.
+    pub cost_sq: f64,
     breaker: Option<CircuitBreaker>,
 }
 
@@ -278,6 +282,8 @@ impl Accumulator {
             self.calls.push(o.counters.model_calls);
             self.tokens += o.counters.tokens;
             self.cost += o.counters.cost;
+            self.tokens_sq += (o.counters.tokens as f64).powi(2);
+            self.cost_sq += (o.counters.cost as f64).powi(2);
         }
     }
 
@@ -295,6 +301,16 @@ impl Accumulator {
     /// histograms share one scale).
     pub fn summary_over(&self, max: Micros) -> Summary {
         let n = self.runs.max(1) as f64;
+        let calls_mean = self.calls.iter().map(|c| *c as f64).sum::<f64>() / n;
+        let calls_sq: f64 = self.calls.iter().map(|c| (*c as f64).powi(2)).sum();
+        // The sample standard deviation from a sum of squares and the mean.
+        let sd = |sum_sq: f64, mean: f64| {
+            if n < 2.0 {
+                0.0
+            } else {
+                ((sum_sq - n * mean * mean).max(0.0) / (n - 1.0)).sqrt()
+            }
+        };
         let mut lat = self.latencies.clone();
         lat.sort_unstable();
         let pct = |p: f64| -> Micros {
@@ -317,9 +333,12 @@ impl Accumulator {
             p50: pct(0.50),
             p95: pct(0.95),
             p99: pct(0.99),
-            calls_per_request: self.calls.iter().map(|c| *c as f64).sum::<f64>() / n,
+            calls_per_request: calls_mean,
             tokens_per_request: self.tokens as f64 / n,
             cost_per_request: self.cost as f64 / n,
+            calls_sd: sd(calls_sq, calls_mean),
+            tokens_sd: sd(self.tokens_sq, self.tokens as f64 / n),
+            cost_sd: sd(self.cost_sq, self.cost as f64 / n),
             latency_hist: histogram(&lat, max, 24),
             calls_hist,
         }
@@ -368,10 +387,154 @@ pub struct Summary {
     pub tokens_per_request: f64,
     /// Micro-dollars per request.
     pub cost_per_request: f64,
+    /// Standard deviation of model calls per request.
+    pub calls_sd: f64,
+    /// Standard deviation of tokens per request.
+    pub tokens_sd: f64,
+    /// Standard deviation of cost per request.
+    pub cost_sd: f64,
     /// Latency histogram.
     pub latency_hist: Histogram,
     /// How many requests made 0, 1, 2, ... model calls.
     pub calls_hist: Vec<u32>,
+}
+
+/// How policy B compares with policy A on one measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Difference {
+    /// B is better, beyond chance.
+    Better,
+    /// B is worse, beyond chance.
+    Worse,
+    /// Within chance (or the threshold): the same.
+    Same,
+}
+
+/// One measure of the A/B table.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// What is measured.
+    pub name: &'static str,
+    /// Policy A's value.
+    pub a: f64,
+    /// Policy B's value.
+    pub b: f64,
+    /// How B compares.
+    pub difference: Difference,
+    /// How the value is shown.
+    pub unit: RowUnit,
+}
+
+/// How a row's values are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowUnit {
+    /// A share, as a percentage.
+    Rate,
+    /// Virtual microseconds.
+    Latency,
+    /// A count per request.
+    Count,
+    /// Micro-dollars per request.
+    Money,
+}
+
+/// The tests behind "better", "worse" and "same", in words for the page.
+pub const TESTS: &str = "Better or worse only beyond chance: rates by a two-proportion z-test at 99%; calls, tokens and cost per request by Welch's t-test at 99%; latency percentiles by a difference of more than 5% (and 1 ms). Anything less is the same.";
+
+/// The two-sided 99% critical value of the normal distribution.
+const Z99: f64 = 2.576;
+
+/// Is `b` beyond chance from `a`, for two shares of `na` and `nb` requests?
+pub fn rates_differ(a: f64, na: u32, b: f64, nb: u32) -> bool {
+    let (na, nb) = (na.max(1) as f64, nb.max(1) as f64);
+    let pooled = (a * na + b * nb) / (na + nb);
+    let se = (pooled * (1.0 - pooled) * (1.0 / na + 1.0 / nb)).sqrt();
+    if se == 0.0 {
+        return a != b;
+    }
+    ((b - a) / se).abs() > Z99
+}
+
+/// Is mean `b` beyond chance from mean `a` (Welch's t, large samples)?
+pub fn means_differ(a: (f64, f64, u32), b: (f64, f64, u32)) -> bool {
+    let ((ma, sa, na), (mb, sb, nb)) = (a, b);
+    let se = (sa * sa / na.max(1) as f64 + sb * sb / nb.max(1) as f64).sqrt();
+    if se == 0.0 {
+        return ma != mb;
+    }
+    ((mb - ma) / se).abs() > Z99
+}
+
+/// Do two percentiles differ by more than 5% and more than 1 ms?
+pub fn latencies_differ(a: Micros, b: Micros) -> bool {
+    let diff = a.abs_diff(b) as f64;
+    diff > (a as f64 * 0.05).max(MS as f64)
+}
+
+/// Policy B against policy A, measure by measure, marking only differences beyond chance.
+pub fn compare(a: &Summary, b: &Summary) -> Vec<Row> {
+    let direction = |differs: bool, b_higher: bool, higher_is_better: bool| {
+        if !differs {
+            Difference::Same
+        } else if b_higher == higher_is_better {
+            Difference::Better
+        } else {
+            Difference::Worse
+        }
+    };
+    let rate = |name, x: f64, y: f64, higher_is_better| Row {
+        name,
+        a: x,
+        b: y,
+        difference: direction(rates_differ(x, a.runs, y, b.runs), y > x, higher_is_better),
+        unit: RowUnit::Rate,
+    };
+    let latency = |name, x: Micros, y: Micros| Row {
+        name,
+        a: x as f64,
+        b: y as f64,
+        difference: direction(latencies_differ(x, y), y > x, false),
+        unit: RowUnit::Latency,
+    };
+    let mean = |name, x: (f64, f64), y: (f64, f64), unit| Row {
+        name,
+        a: x.0,
+        b: y.0,
+        difference: direction(
+            means_differ((x.0, x.1, a.runs), (y.0, y.1, b.runs)),
+            y.0 > x.0,
+            false,
+        ),
+        unit,
+    };
+    vec![
+        rate("success rate", a.success_rate, b.success_rate, true),
+        rate("degraded rate", a.degraded_rate, b.degraded_rate, false),
+        rate("blocked rate", a.blocked_rate, b.blocked_rate, false),
+        latency("p50 latency", a.p50, b.p50),
+        latency("p95 latency", a.p95, b.p95),
+        latency("p99 latency", a.p99, b.p99),
+        mean(
+            "model calls (amplification)",
+            (a.calls_per_request, a.calls_sd),
+            (b.calls_per_request, b.calls_sd),
+            RowUnit::Count,
+        ),
+        mean(
+            "tokens",
+            (a.tokens_per_request, a.tokens_sd),
+            (b.tokens_per_request, b.tokens_sd),
+            RowUnit::Count,
+        ),
+        mean(
+            "cost",
+            (a.cost_per_request, a.cost_sd),
+            (b.cost_per_request, b.cost_sd),
+            RowUnit::Money,
+        ),
+    ]
 }
 
 /// All of `exp` under `policy`, in one go.
@@ -384,15 +547,9 @@ pub fn summarize(exp: &Experiment, policy: &Policy) -> Summary {
 /// The experiment the page's settings describe.
 pub fn experiment(s: &Settings) -> Experiment {
     Experiment {
-        workload: Workload::ALL
-            .get(s.stats_workload as usize)
-            .copied()
-            .unwrap_or_default(),
-        failure_rate: s.stats_rate.clamp(0.0, 1.0),
-        latency: LatencyDist::ALL
-            .get(s.stats_latency as usize)
-            .copied()
-            .unwrap_or_default(),
+        workload: s.stats_workload,
+        failure_rate: s.stats_rate,
+        latency: s.stats_latency,
         runs: s.stats_runs.clamp(1, 1_000_000),
         seed: s.seed,
     }
@@ -400,10 +557,22 @@ pub fn experiment(s: &Settings) -> Experiment {
 
 /// Policy B's change, from the settings.
 pub fn variant(s: &Settings) -> Variant {
-    Variant::ALL
-        .get(s.ab_variant as usize)
-        .copied()
-        .unwrap_or_default()
+    s.ab_variant
+}
+
+impl Choice for Workload {
+    const ALL: &'static [Self] = &Workload::ALL;
+    const NAMES: &'static [&'static str] = &["answer", "solve", "risky", "loop"];
+}
+
+impl Choice for LatencyDist {
+    const ALL: &'static [Self] = &LatencyDist::ALL;
+    const NAMES: &'static [&'static str] = &["fixed", "uniform", "tail"];
+}
+
+impl Choice for Variant {
+    const ALL: &'static [Self] = &Variant::ALL;
+    const NAMES: &'static [&'static str] = &["more_attempts", "full_jitter", "breaker", "no_retry"];
 }
 
 #[cfg(test)]

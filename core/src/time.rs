@@ -48,6 +48,18 @@ impl fmt::Display for Secs {
     }
 }
 
+/// Displays a duration rounded to the millisecond, the way verdicts print it: `0.05s`,
+/// `0.5s`, `1.0s`, `0.191s` (a jittered wait of 0.190554 s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Brief(pub Micros);
+
+impl fmt::Display for Brief {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = (self.0 + MS / 2) / MS;
+        Secs(ms * MS).fmt(f)
+    }
+}
+
 /// `x` with exactly `decimals` digits after the point (at most 9), rounded half away from zero:
 /// `fixed(0.9925, 1)` is `"1.0"`. Integer arithmetic only, so a web page that formats numbers
 /// this way does not carry the float formatter.
@@ -104,6 +116,15 @@ mod tests {
         assert_eq!(Secs(SEC).to_string(), "1.0s");
         assert_eq!(Secs(0).to_string(), "0.0s");
         assert_eq!(Secs(1).to_string(), "0.000001s");
+    }
+
+    #[test]
+    fn brief_rounds_to_the_millisecond() {
+        assert_eq!(Brief(190_554).to_string(), "0.191s");
+        assert_eq!(Brief(500 * MS).to_string(), "0.5s");
+        assert_eq!(Brief(SEC).to_string(), "1.0s");
+        assert_eq!(Brief(1_499).to_string(), "0.001s");
+        assert_eq!(Brief(499).to_string(), "0.0s");
     }
 
     #[test]

@@ -200,7 +200,7 @@ pub fn layout(run: &Run) -> Timeline {
             EventKind::SideEffect {
                 duplicate: true, ..
             } => mark(Lane::Tool, Kind::Duplicate, e.to_string()),
-            EventKind::Cap { .. } | EventKind::Killed | EventKind::Escalated { .. } => {
+            EventKind::Cap { .. } | EventKind::Killed { .. } | EventKind::Escalated { .. } => {
                 mark(Lane::Control, Kind::Stop, e.to_string())
             }
             EventKind::ArgsRejected { .. } => mark(Lane::Tool, Kind::Stop, e.to_string()),
@@ -250,7 +250,7 @@ fn breaker_bar(since: Micros, until: Micros, state: BreakerState) -> Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{run_scenario, ScenarioId, Settings};
+    use crate::lab::{run_card, CardId, Settings};
     use crate::time::SEC;
 
     #[test]
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_shows_two_failures_two_waits_and_a_success() {
-        let a = run_scenario(ScenarioId::A, &Settings::default(), true);
+        let a = run_card(CardId::A, &Settings::default());
         let t = layout(&a.run);
         let model: Vec<Kind> = t
             .bars
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn f_shows_the_breaker_open_then_half_open() {
-        let f = run_scenario(ScenarioId::F, &Settings::default(), true);
+        let f = run_card(CardId::F, &Settings::default());
         let t = layout(&f.run);
         assert!(t.bars.iter().any(|b| b.kind == Kind::Open));
         assert!(t.marks.iter().any(|m| m.kind == Kind::FastFail));
@@ -296,7 +296,7 @@ mod tests {
 
     #[test]
     fn a_paused_d_shows_a_pending_bar() {
-        let d = run_scenario(ScenarioId::D, &Settings::default(), true);
+        let d = run_card(CardId::D, &Settings::default());
         let t = layout(&d.run);
         assert!(t.bars.iter().any(|b| b.kind == Kind::Pending));
     }

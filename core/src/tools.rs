@@ -40,8 +40,8 @@ impl fmt::Display for Arg {
 pub struct RawCall {
     /// The tool's name.
     pub name: Cow<'static, str>,
-    /// Its arguments, by name.
-    pub args: Vec<(Cow<'static, str>, Arg)>,
+    /// Its arguments, by name (borrowed when they are fixed, as a simulated model's are).
+    pub args: Cow<'static, [(Cow<'static, str>, Arg)]>,
 }
 
 /// The tools the simulated agent knows.
@@ -461,7 +461,7 @@ mod tests {
     fn raw(name: &'static str, args: Vec<(&'static str, Arg)>) -> RawCall {
         RawCall {
             name: name.into(),
-            args: args.into_iter().map(|(n, a)| (n.into(), a)).collect(),
+            args: Cow::Owned(args.into_iter().map(|(n, a)| (n.into(), a)).collect()),
         }
     }
 

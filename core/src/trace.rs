@@ -145,7 +145,16 @@ pub enum EventKind {
         hit: CapHit,
     },
     /// The kill switch stopped the run.
-    Killed,
+    Killed {
+        /// When the switch went on (the run stops at the event's time: at once between steps
+        /// and during waits, after the call in flight otherwise).
+        switched: Micros,
+    },
+    /// A request of a series begins (card F: many requests share one breaker).
+    Request {
+        /// 0 for the first.
+        index: u32,
+    },
     /// The same error repeated (or an approval timed out): the run stopped and handed off
     /// to a human.
     Escalated {
@@ -300,7 +309,13 @@ impl fmt::Display for Event {
                 duplicate: true,
             } => write!(f, "DUPLICATE side effect: {call}"),
             EventKind::Cap { hit } => write!(f, "{hit}"),
-            EventKind::Killed => f.write_str("kill switch is on: stopped"),
+            EventKind::Killed { switched } if *switched < self.at => write!(
+                f,
+                "kill switch went on at {}: stopped once the call in flight was done",
+                Secs(*switched)
+            ),
+            EventKind::Killed { .. } => f.write_str("kill switch is on: stopped"),
+            EventKind::Request { index } => write!(f, "request {} arrives", index + 1),
             EventKind::Escalated {
                 error,
                 times,

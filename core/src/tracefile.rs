@@ -7,7 +7,7 @@
 //! version from the future, or a run that does not fit the schema.
 
 use crate::agent::Run;
-use crate::scenario::{sanitize, simulate, ScenarioId, ScenarioRun, Settings};
+use crate::lab::{simulate, CardId, CardRun, Settings};
 use crate::trace::EventKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -25,7 +25,7 @@ pub struct TraceFile {
     /// The format version ([`VERSION`]).
     pub version: u32,
     /// Which card.
-    pub scenario: ScenarioId,
+    pub scenario: CardId,
     /// The settings, as a permalink query.
     pub settings: String,
     /// The run.
@@ -34,12 +34,12 @@ pub struct TraceFile {
 
 impl TraceFile {
     /// A file for `card`, run with `settings`.
-    pub fn new(card: &ScenarioRun, settings: &Settings) -> Self {
+    pub fn new(card: &CardRun, settings: &Settings) -> Self {
         TraceFile {
             format: FORMAT.to_string(),
             version: VERSION,
             scenario: card.id,
-            settings: settings.to_query(),
+            settings: settings.to_full_query(),
             run: card.run.clone(),
         }
     }
@@ -116,7 +116,7 @@ pub fn import(text: &str) -> Result<TraceFile, ImportError> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checked {
     /// Which card.
-    pub scenario: ScenarioId,
+    pub scenario: CardId,
     /// The settings the file was made with (a permalink query).
     pub settings: String,
     /// This engine's run for those settings.
@@ -133,7 +133,7 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
     check_header(text)?;
     #[derive(Deserialize)]
     struct Light {
-        scenario: ScenarioId,
+        scenario: CardId,
         settings: String,
         run: serde_json::Value,
     }
@@ -169,7 +169,7 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
             saved_calls.push(call);
         }
     }
-    let settings = sanitize(&Settings::from_query(&file.settings).0);
+    let settings = (Settings::from_query(&file.settings).0).sanitized();
     let replayed = simulate(file.scenario, &settings, true);
     // Values go through the same (pretty) writer the export uses: one serialiser in the page.
     fn as_value<T: Serialize>(x: &T) -> Option<serde_json::Value> {
@@ -281,7 +281,7 @@ pub struct Session {
     pub settings: String,
     /// The card whose replay was playing, and how far it had got.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub playing: Option<(ScenarioId, u64)>,
+    pub playing: Option<(CardId, u64)>,
 }
 
 /// The `format` of a saved session.
@@ -289,7 +289,7 @@ pub const SESSION_FORMAT: &str = "agent-reliability-lab/session";
 
 impl Session {
     /// A session for `settings`, with the replay of `playing` at the given virtual time.
-    pub fn new(settings: &Settings, playing: Option<(ScenarioId, u64)>) -> Self {
+    pub fn new(settings: &Settings, playing: Option<(CardId, u64)>) -> Self {
         Session {
             format: SESSION_FORMAT.to_string(),
             version: VERSION,
@@ -356,7 +356,7 @@ impl ReplayReport {
 
 /// Re-runs a saved file's scenario with its settings and compares.
 pub fn replay(file: &TraceFile) -> ReplayReport {
-    let settings = sanitize(&file.settings());
+    let settings = (file.settings()).sanitized();
     let again = simulate(file.scenario, &settings, true);
     ReplayReport {
         saved: tool_calls(&file.run),
@@ -368,11 +368,11 @@ pub fn replay(file: &TraceFile) -> ReplayReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::run_scenario;
+    use crate::lab::run_card;
 
     fn file() -> TraceFile {
         let s = Settings::default();
-        TraceFile::new(&run_scenario(ScenarioId::A, &s, true), &s)
+        TraceFile::new(&run_card(CardId::A, &s), &s)
     }
 
     #[test]
@@ -415,7 +415,7 @@ mod tests {
     #[test]
     fn a_session_round_trips_and_corrupt_storage_is_named() {
         let s = Settings::default();
-        let session = Session::new(&s, Some((ScenarioId::B, 40_000)));
+        let session = Session::new(&s, Some((CardId::B, 40_000)));
         assert_eq!(Session::parse(&session.to_json()), Ok(session));
         assert!(Session::parse("{\"format\":")
             .unwrap_err()

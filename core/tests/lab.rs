@@ -11,11 +11,9 @@ use reliability_core::error::{CallError, ErrorKind};
 use reliability_core::escalation::EscalationPolicy;
 use reliability_core::fallback::SAFE_MESSAGE;
 use reliability_core::killswitch::KillSwitch;
+use reliability_core::lab::{cards::e::SLOW_CALL, run_card, CardId, Settings, Tone};
 use reliability_core::model::{Behaviour, Faults, ModelSpec};
 use reliability_core::retry::Jitter;
-use reliability_core::scenario::{
-    calls_without_breaker, run_scenario, ScenarioId, Settings, Tone, SLOW_CALL,
-};
 use reliability_core::sim::{self, SimWorld};
 use reliability_core::time::{Micros, MS, SEC};
 use reliability_core::tools::ToolFaults;
@@ -33,7 +31,7 @@ fn with(f: impl FnOnce(&mut Settings)) -> Settings {
 
 #[test]
 fn a_retry_recovers_on_attempt_3_after_half_a_second_and_one() {
-    let a = run_scenario(ScenarioId::A, &Settings::default(), true);
+    let a = run_card(CardId::A, &Settings::default());
     let o = &a.run.outcome;
     assert_eq!(
         o.lab_repr(),
@@ -41,9 +39,9 @@ fn a_retry_recovers_on_attempt_3_after_half_a_second_and_one() {
     );
     assert_eq!(waits(&a.run), vec![500 * MS, SEC]);
     assert_eq!(o.counters.retries, 2);
-    assert_eq!(a.verdict.tone, Tone::Handled);
+    assert_eq!(a.tone(), Tone::Handled);
     assert_eq!(
-        a.verdict.text,
+        a.verdict(),
         "retry recovered on attempt 3 after waiting 0.5s and 1.0s"
     );
 }
@@ -56,7 +54,7 @@ fn a_recovers_below_the_attempts_cap_and_degrades_at_or_above_it() {
                 s.attempts = attempts;
                 s.failures = failures;
             });
-            let o = run_scenario(ScenarioId::A, &s, false).run.outcome;
+            let o = run_card(CardId::A, &s).run.outcome;
             if failures < attempts {
                 assert_eq!(o.answer, "The answer is 391.", "{failures} < {attempts}");
                 assert!(!o.degraded);
@@ -74,16 +72,15 @@ fn a_recovers_below_the_attempts_cap_and_degrades_at_or_above_it() {
 fn a_jitter_changes_the_waits_but_not_the_outcome() {
     for jitter in [Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
         let s = with(|s| s.jitter = jitter);
-        let a = run_scenario(ScenarioId::A, &s, true);
+        let a = run_card(CardId::A, &s);
         assert_eq!(a.run.outcome.answer, "The answer is 391.");
         assert_ne!(waits(&a.run), vec![500 * MS, SEC], "{jitter}");
-        let b = run_scenario(
-            ScenarioId::A,
+        let b = run_card(
+            CardId::A,
             &with(|s| {
                 s.jitter = jitter;
                 s.seed = 2;
             }),
-            true,
         );
         assert_ne!(waits(&a.run), waits(&b.run), "{jitter}: seeds differ");
     }
@@ -91,18 +88,19 @@ fn a_jitter_changes_the_waits_but_not_the_outcome() {
 
 #[test]
 fn b_step_cap_stops_the_loop_at_the_cap_plus_one() {
-    let b = run_scenario(ScenarioId::B, &Settings::default(), false);
+    let b = run_card(CardId::B, &Settings::default());
     assert_eq!(
         b.run.outcome.lab_repr(),
         "{'answer': 'Stopped: exceeded 4 steps (possible runaway loop)', 'steps': 5, 'blocked': [], 'degraded': True}"
     );
     for max_steps in 1..=12 {
-        let o = run_scenario(ScenarioId::B, &with(|s| s.max_steps = max_steps), false)
+        let o = run_card(CardId::B, &with(|s| s.max_steps = max_steps))
             .run
             .outcome;
+        let steps = if max_steps == 1 { "step" } else { "steps" };
         assert_eq!(
             o.answer,
-            format!("Stopped: exceeded {max_steps} steps (possible runaway loop)")
+            format!("Stopped: exceeded {max_steps} {steps} (possible runaway loop)")
         );
         assert_eq!(o.steps, max_steps + 1);
         assert_eq!(o.stop, Stop::Cap(CapKind::Steps));
@@ -113,7 +111,7 @@ fn b_step_cap_stops_the_loop_at_the_cap_plus_one() {
 #[test]
 fn c_outage_degrades_to_the_safe_message_after_every_attempt() {
     for attempts in 1..=8 {
-        let c = run_scenario(ScenarioId::C, &with(|s| s.attempts = attempts), true);
+        let c = run_card(CardId::C, &with(|s| s.attempts = attempts));
         let o = &c.run.outcome;
         assert_eq!(o.answer, "Service unavailable, please try again later.");
         assert!(o.degraded);
@@ -136,27 +134,19 @@ fn d_send_email_is_blocked_by_default_and_runs_when_approved() {
     assert_eq!(deny_all.outcome.blocked, vec!["send_email"]);
     assert!(deny_all.effects.is_empty(), "nothing was sent");
 
-    let paused = run_scenario(ScenarioId::D, &s, true);
-    assert_eq!(paused.verdict.tone, Tone::Waiting);
+    let paused = run_card(CardId::D, &s);
+    assert_eq!(paused.tone(), Tone::Waiting);
     assert!(paused.run.awaiting.is_some());
     // Waiting is not blocked: nothing has been refused yet.
     assert!(paused.run.outcome.blocked.is_empty());
     assert!(paused.run.effects.is_empty());
 
-    let denied = run_scenario(
-        ScenarioId::D,
-        &with(|s| s.approval = Some(Decision::Deny)),
-        true,
-    );
+    let denied = run_card(CardId::D, &with(|s| s.approval = Some(Decision::Deny)));
     assert_eq!(denied.run.outcome.blocked, vec!["send_email"]);
     assert!(denied.run.effects.is_empty());
     assert!(!denied.run.outcome.degraded);
 
-    let approved = run_scenario(
-        ScenarioId::D,
-        &with(|s| s.approval = Some(Decision::Approve)),
-        true,
-    );
+    let approved = run_card(CardId::D, &with(|s| s.approval = Some(Decision::Approve)));
     assert!(approved.run.outcome.blocked.is_empty());
     assert_eq!(
         approved.run.outcome.answer,
@@ -187,7 +177,7 @@ fn safe_tools_pass_the_gate_without_asking() {
 
 #[test]
 fn e_timeout_gives_up_below_the_slow_calls_latency_and_not_above() {
-    let e = run_scenario(ScenarioId::E, &Settings::default(), true);
+    let e = run_card(CardId::E, &Settings::default());
     let first = e.run.trace.iter().find_map(|ev| match &ev.kind {
         EventKind::Attempt {
             error: Some(err), ..
@@ -197,7 +187,7 @@ fn e_timeout_gives_up_below_the_slow_calls_latency_and_not_above() {
     assert_eq!(first.as_deref(), Some("call timed out after 0.05s"));
     assert_eq!(e.run.outcome.counters.timeouts, 3);
     assert!(e.run.outcome.degraded);
-    let slider = reliability_core::scenario::knob("timeout").unwrap();
+    let slider = reliability_core::lab::knob("timeout").unwrap();
     let slow = reliability_core::time::to_secs(SLOW_CALL);
     assert!(
         slow >= slider.min && slow <= slider.max,
@@ -206,7 +196,7 @@ fn e_timeout_gives_up_below_the_slow_calls_latency_and_not_above() {
 
     for tenths in 1..=50u64 {
         let timeout = tenths * 100 * MS;
-        let o = run_scenario(ScenarioId::E, &with(|s| s.timeout = timeout), false)
+        let o = run_card(CardId::E, &with(|s| s.timeout = timeout))
             .run
             .outcome;
         if timeout >= SLOW_CALL {
@@ -221,7 +211,7 @@ fn e_timeout_gives_up_below_the_slow_calls_latency_and_not_above() {
 
 #[test]
 fn f_breaker_opens_fails_fast_then_probes_and_closes() {
-    let f = run_scenario(ScenarioId::F, &Settings::default(), true);
+    let f = run_card(CardId::F, &Settings::default());
     let transitions: Vec<String> = f
         .run
         .trace
@@ -239,28 +229,26 @@ fn f_breaker_opens_fails_fast_then_probes_and_closes() {
     );
     let c = f.run.outcome.counters;
     assert!(c.fast_fails >= 4, "requests during the cooldown fail fast");
-    assert!(c.model_calls < calls_without_breaker(&Settings::default()));
-    assert_eq!(f.verdict.tone, Tone::Handled);
+    let (label, without) = f.contrast.as_ref().expect("F compares with no breaker");
+    assert_eq!(label, "without a breaker");
+    assert!(c.model_calls < without.outcome.counters.model_calls);
+    assert_eq!(f.tone(), Tone::Handled);
 
     // One attempt per request, one request a second, and the service back at 6 s: only six
     // failures in a row, so a threshold of 10 never opens.
-    let never = run_scenario(
-        ScenarioId::F,
+    let never = run_card(
+        CardId::F,
         &with(|s| {
             s.breaker_threshold = 10;
             s.attempts = 1;
         }),
-        true,
     );
     assert_eq!(never.run.outcome.counters.fast_fails, 0);
-    assert_eq!(never.verdict.tone, Tone::NotRecovered);
+    assert_eq!(never.tone(), Tone::Degraded);
+    assert!(never.verdict().starts_with("the breaker never opened"));
 
     // A longer cooldown means more requests fail fast.
-    let long = run_scenario(
-        ScenarioId::F,
-        &with(|s| s.breaker_cooldown = 8 * SEC),
-        false,
-    );
+    let long = run_card(CardId::F, &with(|s| s.breaker_cooldown = 8 * SEC));
     assert!(long.run.outcome.counters.fast_fails > c.fast_fails);
 }
 
@@ -464,24 +452,24 @@ fn token_cost_and_wall_caps_each_fire_with_their_own_reason() {
 
 #[test]
 fn same_seed_same_trace_and_the_trace_round_trips_through_json() {
-    for id in ScenarioId::ALL {
+    for id in CardId::ALL {
         let s = with(|s| s.jitter = Jitter::Full);
-        let a = run_scenario(id, &s, true);
-        let b = run_scenario(id, &s, true);
+        let a = run_card(id, &s);
+        let b = run_card(id, &s);
         assert_eq!(a, b, "{id:?}");
         let json = serde_json::to_string(&a).unwrap();
-        let back: reliability_core::scenario::ScenarioRun = serde_json::from_str(&json).unwrap();
+        let back: reliability_core::lab::CardRun = serde_json::from_str(&json).unwrap();
         assert_eq!(back, a, "{id:?} JSON round trip");
     }
 }
 
 #[test]
 fn recording_the_trace_does_not_change_the_outcome() {
-    for id in ScenarioId::ALL {
+    for id in CardId::ALL {
         let s = Settings::default();
         assert_eq!(
-            run_scenario(id, &s, true).run.outcome,
-            run_scenario(id, &s, false).run.outcome,
+            run_card(id, &s).run.outcome,
+            run_card(id, &s).run.outcome,
             "{id:?}"
         );
     }

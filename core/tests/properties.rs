@@ -10,9 +10,9 @@ use reliability_core::deadline::Deadline;
 use reliability_core::error::CallError;
 use reliability_core::evaluator::CriticPolicy;
 use reliability_core::killswitch::KillSwitch;
+use reliability_core::lab::{run_card, CardId, Choice, Injected, Settings};
 use reliability_core::model::{Behaviour, Faults, Latency, ModelSpec};
 use reliability_core::retry::{Jitter, RetryPolicy};
-use reliability_core::scenario::{run_scenario, ScenarioId, Settings};
 use reliability_core::scope::ScopePolicy;
 use reliability_core::sim::{Sim, SimWorld};
 use reliability_core::time::{Micros, MS, SEC};
@@ -257,14 +257,14 @@ proptest! {
             failures, max_steps, timeout, attempts, base_delay: base, jitter: j, seed,
             breaker_threshold: threshold, breaker_cooldown: cooldown, approval: Some(Decision::Approve),
             kill: false, idempotency, rungs_down, escalate_after, max_turns, max_tokens, max_cost,
-            max_wall, kill_at, error, scope_confirm: Some(Decision::Deny), critic_threshold,
+            max_wall, kill_at, error: Injected::ALL[(error % 10) as usize], scope_confirm: Some(Decision::Deny), critic_threshold,
             ..Settings::default()
         };
-        for id in ScenarioId::ALL {
-            let r = run_scenario(id, &s, false);
-            prop_assert!(!r.verdict.text.is_empty());
+        for id in CardId::ALL {
+            let r = run_card(id, &s);
+            prop_assert!(!r.verdict().is_empty());
         }
         let (parsed, _) = Settings::from_query(&query);
-        let _ = run_scenario(ScenarioId::A, &parsed, false);
+        let _ = run_card(CardId::A, &parsed);
     }
 }

@@ -74,7 +74,7 @@ fn the_kill_switch_stops_a_backoff_wait_when_it_is_flipped() {
     let killed = r
         .trace
         .iter()
-        .find(|e| e.kind == EventKind::Killed)
+        .find(|e| matches!(e.kind, EventKind::Killed { .. }))
         .unwrap();
     assert_eq!(killed.at, 300 * MS);
     assert_eq!(r.outcome.counters.model_calls, 1);

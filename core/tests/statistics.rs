@@ -2,9 +2,10 @@
 //! too slow for the unoptimised wasm32 test build to be worth it there.
 #![cfg(not(target_arch = "wasm32"))]
 
-use reliability_core::scenario::Settings;
+use reliability_core::lab::Settings;
 use reliability_core::stats::{summarize, Experiment, LatencyDist, Policy, Variant, Workload};
-use reliability_core::time::MS;
+
+use reliability_core::time::{MS, SEC};
 
 fn experiment(rate: f64, runs: u32) -> Experiment {
     Experiment {
@@ -112,5 +113,61 @@ fn the_same_settings_give_the_same_statistics() {
     assert_eq!(
         summarize(&exp, &Policy::current(&s)),
         summarize(&exp, &Policy::current(&s))
+    );
+}
+
+#[test]
+fn identical_policies_are_the_same_on_every_measure() {
+    use reliability_core::stats::{compare, Difference};
+    let s = Settings::default();
+    let exp = reliability_core::stats::experiment(&s);
+    let a = summarize(&exp, &Policy::current(&s));
+    for row in compare(&a, &a.clone()) {
+        assert_eq!(row.difference, Difference::Same, "{}", row.name);
+    }
+}
+
+#[test]
+fn only_differences_beyond_chance_are_marked() {
+    use reliability_core::stats::{latencies_differ, means_differ, rates_differ};
+    // 99.0% vs 99.1% of 10,000: within chance. 90% vs 99%: not.
+    assert!(!rates_differ(0.990, 10_000, 0.991, 10_000));
+    assert!(rates_differ(0.90, 10_000, 0.99, 10_000));
+    // A 1% cost difference with a wide spread is chance; a large one is not.
+    assert!(!means_differ(
+        (3000.0, 900.0, 10_000),
+        (3030.0, 900.0, 10_000)
+    ));
+    assert!(means_differ(
+        (3000.0, 900.0, 10_000),
+        (3300.0, 900.0, 10_000)
+    ));
+    // Latency percentiles: more than 5% and 1 ms.
+    assert!(!latencies_differ(20 * MS, 20 * MS + 500));
+    assert!(!latencies_differ(2 * SEC, 2 * SEC + 90 * MS));
+    assert!(latencies_differ(2 * SEC, 3 * SEC));
+}
+
+#[test]
+fn more_attempts_is_marked_better_on_success_under_real_faults() {
+    use reliability_core::stats::{compare, variant, Difference};
+    let s = Settings {
+        stats_rate: 0.3,
+        ..Settings::default()
+    };
+    let exp = reliability_core::stats::experiment(&s);
+    let a = summarize(&exp, &Policy::current(&s));
+    let b = summarize(&exp, &Policy::variant(&s, variant(&s)));
+    let rows = compare(&a, &b);
+    let success = rows.iter().find(|r| r.name == "success rate").unwrap();
+    assert_eq!(success.difference, Difference::Better);
+    let calls = rows
+        .iter()
+        .find(|r| r.name.starts_with("model calls"))
+        .unwrap();
+    assert_eq!(
+        calls.difference,
+        Difference::Worse,
+        "more attempts, more calls"
     );
 }

@@ -6,7 +6,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use reliability_core::agent::Stop;
 use reliability_core::approval::Decision;
 use reliability_core::caps::CapKind;
-use reliability_core::scenario::{run_scenario, ScenarioId, Settings, Tone, ERRORS, LADDER};
+use reliability_core::lab::cards::h::LADDER;
+use reliability_core::lab::{run_card, CardId, Choice, Injected, Settings, Tone};
 use reliability_core::time::{MS, SEC};
 use reliability_core::trace::EventKind;
 
@@ -16,8 +17,9 @@ fn with(f: impl FnOnce(&mut Settings)) -> Settings {
     s
 }
 
-fn fact(card: &reliability_core::scenario::ScenarioRun, label: &str) -> String {
-    card.facts
+fn fact(card: &reliability_core::lab::CardRun, label: &str) -> String {
+    card.explanation
+        .facts
         .iter()
         .find(|(k, _)| k == label)
         .map(|(_, v)| v.clone())
@@ -26,18 +28,18 @@ fn fact(card: &reliability_core::scenario::ScenarioRun, label: &str) -> String {
 
 #[test]
 fn g_a_lost_payment_response_charges_twice_without_keys_and_once_with() {
-    let without = run_scenario(ScenarioId::G, &Settings::default(), true);
+    let without = run_card(CardId::G, &Settings::default());
     assert_eq!(without.run.effects.len(), 2);
-    assert_eq!(without.verdict.tone, Tone::NotRecovered);
+    assert_eq!(without.tone(), Tone::NotRecovered);
     assert_eq!(fact(&without, "with keys it would be"), "1 charge");
     assert!(without.run.trace.iter().any(|e| e
         .to_string()
         .starts_with("DUPLICATE side effect: charge_card")));
 
-    let with_keys = run_scenario(ScenarioId::G, &with(|s| s.idempotency = true), true);
+    let with_keys = run_card(CardId::G, &with(|s| s.idempotency = true));
     assert_eq!(with_keys.run.effects.len(), 1);
     assert_eq!(with_keys.run.outcome.counters.duplicates, 0);
-    assert_eq!(with_keys.verdict.tone, Tone::Handled);
+    assert_eq!(with_keys.tone(), Tone::Handled);
     assert!(with_keys.run.trace.iter().any(|e| matches!(
         e.kind,
         EventKind::ToolResult {
@@ -50,18 +52,21 @@ fn g_a_lost_payment_response_charges_twice_without_keys_and_once_with() {
 #[test]
 fn h_each_rung_down_moves_the_answer_one_rung_and_is_counted() {
     for down in 0..=4u32 {
-        let h = run_scenario(ScenarioId::H, &with(|s| s.rungs_down = down), true);
+        let h = run_card(CardId::H, &with(|s| s.rungs_down = down));
         let o = &h.run.outcome;
         assert_eq!(o.counters.fallbacks, down.min(3), "rungs down {down}");
         if down < 4 {
+            let (rung, _, degraded) = LADDER[down as usize];
             assert_eq!(o.stop, Stop::Answered);
-            assert_eq!(fact(&h, "answered by"), LADDER[down as usize]);
+            assert_eq!(fact(&h, "answered by"), rung);
+            // A cached or advisory answer is less than the user asked for, and says so.
+            assert_eq!(o.degraded, degraded, "rungs down {down}");
         } else {
             assert!(o.degraded);
             assert_eq!(fact(&h, "answered by"), "none");
         }
     }
-    let advisory = run_scenario(ScenarioId::H, &with(|s| s.rungs_down = 3), false);
+    let advisory = run_card(CardId::H, &with(|s| s.rungs_down = 3));
     assert!(advisory
         .run
         .outcome
@@ -73,7 +78,7 @@ fn h_each_rung_down_moves_the_answer_one_rung_and_is_counted() {
 fn i_the_same_error_n_times_escalates_with_a_ticket() {
     // Errors count per (kind, target): the primary's three attempts can reach 1 to 3.
     for after in 1..=3u32 {
-        let i = run_scenario(ScenarioId::I, &with(|s| s.escalate_after = after), true);
+        let i = run_card(CardId::I, &with(|s| s.escalate_after = after));
         let o = &i.run.outcome;
         assert_eq!(o.stop, Stop::Escalated, "after {after}");
         assert_eq!(o.counters.model_calls, after);
@@ -85,42 +90,40 @@ fn i_the_same_error_n_times_escalates_with_a_ticket() {
     }
     // A 503 from the backup is not a fourth 503 from the primary: with 3 attempts a rung,
     // a count of 4 is never reached, so the run degrades after both rungs.
-    let never = run_scenario(ScenarioId::I, &with(|s| s.escalate_after = 4), true);
+    let never = run_card(CardId::I, &with(|s| s.escalate_after = 4));
     assert_eq!(never.run.outcome.stop, Stop::Degraded);
     assert_eq!(never.run.outcome.counters.model_calls, 6);
 }
 
 #[test]
 fn j_whichever_cap_is_reached_first_fires_and_says_so() {
-    let j = run_scenario(ScenarioId::J, &Settings::default(), false);
+    let j = run_card(CardId::J, &Settings::default());
     assert_eq!(j.run.outcome.stop, Stop::Cap(CapKind::Tokens));
-    assert_eq!(j.gauges.iter().filter(|g| g.fired).count(), 1);
+    assert_eq!(j.explanation.gauges.iter().filter(|g| g.fired).count(), 1);
 
-    let turns = run_scenario(ScenarioId::J, &with(|s| s.max_turns = 3), false);
+    let turns = run_card(CardId::J, &with(|s| s.max_turns = 3));
     assert_eq!(turns.run.outcome.stop, Stop::Cap(CapKind::Steps));
-    assert!(turns.verdict.text.starts_with("the turn cap fired first"));
+    assert!(turns.verdict().starts_with("the turn cap fired first"));
 
-    let cost = run_scenario(
-        ScenarioId::J,
+    let cost = run_card(
+        CardId::J,
         &with(|s| {
             s.max_tokens = 30_000;
             s.max_cost = 10_000;
         }),
-        false,
     );
     assert_eq!(cost.run.outcome.stop, Stop::Cap(CapKind::Cost));
 
-    let wall = run_scenario(
-        ScenarioId::J,
+    let wall = run_card(
+        CardId::J,
         &with(|s| {
             s.max_tokens = 30_000;
             s.max_turns = 30;
             s.max_wall = 100 * MS;
         }),
-        false,
     );
     assert_eq!(wall.run.outcome.stop, Stop::Cap(CapKind::WallTime));
-    for g in &wall.gauges {
+    for g in &wall.explanation.gauges {
         assert_eq!(g.fired, g.name == "wall-time", "{}", g.name);
     }
 }
@@ -128,7 +131,7 @@ fn j_whichever_cap_is_reached_first_fires_and_says_so() {
 #[test]
 fn k_the_kill_switch_stops_the_loop_within_one_step_of_going_on() {
     for ms in [0u64, 10, 50, 100, 200, 300] {
-        let k = run_scenario(ScenarioId::K, &with(|s| s.kill_at = ms * MS), true);
+        let k = run_card(CardId::K, &with(|s| s.kill_at = ms * MS));
         assert_eq!(k.run.outcome.stop, Stop::Killed, "{ms} ms");
         for e in &k.run.trace {
             if matches!(e.kind, EventKind::Step | EventKind::Attempt { .. }) {
@@ -136,32 +139,33 @@ fn k_the_kill_switch_stops_the_loop_within_one_step_of_going_on() {
             }
         }
     }
-    let late = run_scenario(ScenarioId::K, &with(|s| s.kill_at = 500 * MS), false);
+    let late = run_card(CardId::K, &with(|s| s.kill_at = 500 * MS));
     assert_eq!(late.run.outcome.stop, Stop::Cap(CapKind::Steps));
 }
 
 #[test]
 fn the_header_kill_switch_stops_every_card_before_its_first_step() {
     let s = with(|s| s.kill = true);
-    for id in ScenarioId::ALL {
-        let card = run_scenario(id, &s, true);
+    for id in CardId::ALL {
+        let card = run_card(id, &s);
         assert_eq!(card.run.outcome.counters.model_calls, 0, "{id:?}");
         assert!(card.run.effects.is_empty(), "{id:?}");
         assert_eq!(card.run.outcome.stop, Stop::Killed, "{id:?}");
         assert_eq!(
-            card.verdict.text, "the kill switch is on: the run stopped before its first step",
+            card.verdict(),
+            "the kill switch is on: the run stopped before its first step",
             "{id:?}"
         );
     }
     // Off again, runs start as before.
-    let a = run_scenario(ScenarioId::A, &Settings::default(), false);
+    let a = run_card(CardId::A, &Settings::default());
     assert_eq!(a.run.outcome.answer, "The answer is 391.");
 }
 
 #[test]
 fn l_retries_exactly_the_transient_errors() {
-    for (i, name) in ERRORS.iter().enumerate() {
-        let l = run_scenario(ScenarioId::L, &with(|s| s.error = i as u32), true);
+    for (&error, name) in Injected::ALL.iter().zip(Injected::NAMES) {
+        let l = run_card(CardId::L, &with(|s| s.error = error));
         let o = &l.run.outcome;
         let transient = matches!(*name, "500" | "503" | "429" | "timeout" | "network");
         assert_eq!(
@@ -172,13 +176,17 @@ fn l_retries_exactly_the_transient_errors() {
         if transient {
             assert_eq!(o.answer, "The answer is 391.", "{name}");
             assert_eq!(o.counters.retries, 2, "{name}");
+            if *name == "timeout" {
+                // The hang is given up on at the lab's timeout, for real.
+                assert_eq!(o.counters.timeouts, 2);
+            }
         } else {
             assert_eq!(o.counters.retries, 0, "{name}");
             assert!(o.degraded, "{name}");
             assert_eq!(o.counters.model_calls, 1, "{name}");
         }
     }
-    let ra = run_scenario(ScenarioId::L, &with(|s| s.error = 6), true);
+    let ra = run_card(CardId::L, &with(|s| s.error = Injected::E429));
     let waits = ra.run.backoff_waits();
     assert_eq!(
         waits,
@@ -189,20 +197,15 @@ fn l_retries_exactly_the_transient_errors() {
 
 #[test]
 fn m_updates_one_test_record_then_waits_for_a_confirm() {
-    let m = run_scenario(ScenarioId::M, &Settings::default(), true);
-    assert_eq!(m.verdict.tone, Tone::Waiting);
+    let m = run_card(CardId::M, &Settings::default());
+    assert_eq!(m.tone(), Tone::Waiting);
     assert_eq!(fact(&m, "records updated"), "1 of 100");
-    let confirmed = run_scenario(
-        ScenarioId::M,
+    let confirmed = run_card(
+        CardId::M,
         &with(|s| s.scope_confirm = Some(Decision::Approve)),
-        false,
     );
     assert_eq!(fact(&confirmed, "records updated"), "100 of 100");
-    let stopped = run_scenario(
-        ScenarioId::M,
-        &with(|s| s.scope_confirm = Some(Decision::Deny)),
-        false,
-    );
+    let stopped = run_card(CardId::M, &with(|s| s.scope_confirm = Some(Decision::Deny)));
     assert_eq!(fact(&stopped, "records updated"), "1 of 100");
     assert_eq!(stopped.run.outcome.blocked, vec!["update_records"]);
 }
@@ -210,7 +213,7 @@ fn m_updates_one_test_record_then_waits_for_a_confirm() {
 #[test]
 fn n_revises_below_the_bar_once_and_never_more() {
     for t in 0..=10u32 {
-        let n = run_scenario(ScenarioId::N, &with(|s| s.critic_threshold = t), true);
+        let n = run_card(CardId::N, &with(|s| s.critic_threshold = t));
         let critiques = n
             .run
             .trace
