@@ -8,7 +8,7 @@ use crate::timeline_svg::{kind_class, legend, TimelineSvg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::approval::Decision;
-use reliability_core::scenario::{ScenarioId, ScenarioRun, Tone};
+use reliability_core::lab::{CardId, CardRun, Tone};
 use reliability_core::time::{Micros, Secs};
 use reliability_core::timeline::{layout, Kind};
 use reliability_core::trace::EventKind;
@@ -23,23 +23,21 @@ fn tone_class(t: Tone) -> &'static str {
     match t {
         Tone::Handled => "tone-handled",
         Tone::Calm => "tone-calm",
+        Tone::Degraded => "tone-degraded",
         Tone::NotRecovered => "tone-not-recovered",
         Tone::Waiting => "tone-waiting",
     }
 }
 
-fn tone_icon(t: Tone) -> &'static str {
-    match t {
-        Tone::Handled => "✓",
-        Tone::Calm => "•",
-        Tone::NotRecovered => "✗",
-        Tone::Waiting => "…",
-    }
+/// `'send_email'` items, as the lab's dict prints them.
+fn blocked_text(b: &[String]) -> String {
+    let items: Vec<String> = b.iter().map(|t| format!("'{t}'")).collect();
+    format!("[{}]", items.join(", "))
 }
 
-fn blocked_text(b: &[String]) -> String {
-    let items: Vec<String> = b.iter().map(|t| format!("\"{t}\"")).collect();
-    format!("[{}]", items.join(", "))
+/// The answer as the dict quotes it.
+fn answer_text(a: &str) -> String {
+    a.replace('\'', "\\'")
 }
 
 /// Replay speed for a run of `span`: real milliseconds per virtual microsecond.
@@ -52,7 +50,7 @@ fn replay_ms(span: Micros) -> f64 {
 pub fn Card(
     /// The run to show.
     #[prop(into)]
-    run: Signal<ScenarioRun>,
+    run: Signal<CardRun>,
     /// The page's permalink, for the transcript.
     #[prop(into)]
     link: Signal<String>,
@@ -76,7 +74,8 @@ pub fn Card(
     imported: bool,
 ) -> impl IntoView {
     let id = run.with_untracked(|r| r.id);
-    let letter = id.letter();
+    let card = id.card();
+    let letter = card.letter;
     let heading_id = if imported {
         format!("imported-card-{letter}-title")
     } else {
@@ -163,7 +162,7 @@ pub fn Card(
             .filter(|(copied, _)| *copied == transcript())
             .map(|(_, status)| status)
     };
-    let tone = move || run.with(|r| r.verdict.tone);
+    let tone = move || run.with(|r| r.tone());
     let summary = Signal::derive(move || {
         let t = timeline.get();
         let count = |k: Kind| t.bars.iter().filter(|b| b.kind == k).count();
@@ -220,7 +219,7 @@ pub fn Card(
             refocus();
         };
         let awaiting = run.with(|r| r.run.awaiting.is_some());
-        let (yes, no) = if id == ScenarioId::M {
+        let (yes, no) = if id == CardId::M {
             ("✓ Confirm the other 99", "✗ Stop here")
         } else {
             ("✓ Approve send_email", "✗ Deny")
@@ -256,34 +255,33 @@ pub fn Card(
         >
             <header class="card-head">
                 <span class="badge" aria-hidden="true">{letter}</span>
-                <h2 id=heading_id.clone()>{format!("{letter}. {}", id.title())}</h2>
+                <h2 id=heading_id.clone()>{format!("{letter}. {}", card.title)}</h2>
             </header>
-            <p class="idea">{id.idea()}</p>
+            <p class="idea">{card.idea}</p>
             {children.map(|c| c())}
-            <ul class="used" aria-label="Settings this card uses">
+            <ul class="used" data-testid="tags" aria-label="What shaped this run">
                 {move || run.with(|r| {
-                    let mut items: Vec<_> = r.knobs.iter().map(|(k, v)| view! {
+                    r.tags.iter().map(|(k, v)| view! {
                         <li><span class="k">{k.clone()}</span>" "<span class="v">{v.clone()}</span></li>
-                    }.into_any()).collect();
-                    if let Some(slow) = r.slow_call {
-                        items.push(view! {
-                            <li><span class="k">"slow call takes"</span>" "<span class="v">{Secs(slow).to_string()}</span></li>
-                        }.into_any());
-                    }
-                    items.collect_view()
+                    }).collect_view()
                 })}
             </ul>
-            <dl class="result" data-testid="result">
+            <p class="result" data-testid="result" aria-label="Result">
                 {move || run.with(|r| {
                     let o = &r.run.outcome;
                     view! {
-                        <div><dt>"answer"</dt><dd data-field="answer">{o.answer.clone()}</dd></div>
-                        <div><dt>"steps"</dt><dd data-field="steps">{o.steps}</dd></div>
-                        <div><dt>"blocked"</dt><dd data-field="blocked">{blocked_text(&o.blocked)}</dd></div>
-                        <div><dt>"degraded"</dt><dd data-field="degraded">{o.degraded.to_string()}</dd></div>
+                        <code>
+                            "{'answer': '"<span data-field="answer">{answer_text(&o.answer)}</span>"', "
+                            "'steps': "<span data-field="steps">{o.steps}</span>", "
+                            "'blocked': "<span data-field="blocked">{blocked_text(&o.blocked)}</span>", "
+                            "'degraded': "<span data-field="degraded">{if o.degraded { "True" } else { "False" }}</span>"}"
+                        </code>
                     }
                 })}
-            </dl>
+            </p>
+            {move || run.with(|r| (!r.explanation.lines.is_empty()).then(|| view! {
+                <pre class="lines" data-testid="lines">{r.explanation.lines.join("\n")}</pre>
+            }))}
             <p class="counters">
                 {move || run.with(|r| {
                     let c = &r.run.outcome.counters;
@@ -297,16 +295,16 @@ pub fn Card(
                     )
                 })}
             </p>
-            {move || run.with(|r| (!r.facts.is_empty()).then(|| view! {
+            {move || run.with(|r| (!r.explanation.facts.is_empty()).then(|| view! {
                 <dl class="facts" data-testid="facts">
-                    {r.facts.iter().map(|(k, v)| view! {
+                    {r.explanation.facts.iter().map(|(k, v)| view! {
                         <div><dt>{k.clone()}</dt><dd>{v.clone()}</dd></div>
                     }).collect_view()}
                 </dl>
             }))}
-            {move || run.with(|r| (!r.gauges.is_empty()).then(|| view! {
+            {move || run.with(|r| (!r.explanation.gauges.is_empty()).then(|| view! {
                 <ul class="gauges" data-testid="gauges" aria-label="Budgets used">
-                    {r.gauges.iter().map(|g| {
+                    {r.explanation.gauges.iter().map(|g| {
                         let pct = if g.limit == 0 { 100.0 } else { (g.used as f64 / g.limit as f64 * 100.0).min(100.0) };
                         let label = format!("{} cap: {} of {}{}", g.name, g.used_text, g.limit_text, if g.fired { ", fired first" } else { "" });
                         view! {
@@ -334,7 +332,7 @@ pub fn Card(
                 };
                 view! {
                     <section class="ticket" data-testid="handoff" aria-label="Handoff ticket">
-                        <h3>"Handoff ticket"</h3>
+                        <h3>{format!("Handoff ticket {}", h.ticket)}</h3>
                         <dl>
                             <div><dt>"user asked"</dt><dd>{h.user_input}</dd></div>
                             <div><dt>"plan"</dt><dd>{h.plan.join("; ")}</dd></div>
@@ -349,9 +347,9 @@ pub fn Card(
                 }
             })}
             <p class="verdict" data-testid="verdict" aria-live="polite">
-                <span class="tone">{move || format!("{} {}", tone_icon(tone()), tone().label())}</span>
+                <span class="tone">{move || format!("{} {}", tone().icon(), tone().label())}</span>
                 ": "
-                {move || run.with(|r| r.verdict.text.clone())}
+                {move || run.with(|r| r.verdict().to_string())}
             </p>
             {decide_buttons}
             <TimelineSvg timeline=timeline playhead=playhead summary=summary />

@@ -4,9 +4,8 @@
 //! the range; a value it refuses is shown next to the control and changes nothing.
 
 use leptos::prelude::*;
+use reliability_core::lab::{CardId, Knob, Place, Settings, Unit, KNOBS};
 use reliability_core::quote;
-use reliability_core::retry::Jitter;
-use reliability_core::scenario::{Knob, Place, ScenarioId, Settings, Unit, KNOBS};
 use reliability_core::time::shortest;
 
 /// Bumped by the reset button, so every control forgets the input it refused before.
@@ -128,9 +127,20 @@ pub fn KnobControl(
                 <output for=id.clone() class="value" aria-hidden="true">{move || knob.show(value())}</output>
             </div>
             {input}
-            <small id=help_id class="help">{knob.help}</small>
+            <small id=help_id class="help">{hint(knob)}</small>
             <small class="knob-error" role="alert">{shown_error}</small>
         </div>
+    }
+}
+
+/// A knob's help, with the cards it drives: "tries per call, the first one included (A, C,
+/// E, F, G, H, I, L)".
+fn hint(knob: &Knob) -> String {
+    let cards: Vec<&str> = knob.cards().iter().map(|c| c.letter()).collect();
+    match (knob.place, cards.as_slice()) {
+        (_, []) | (Place::Card(_), [_]) => knob.help.to_string(),
+        (_, [one]) => format!("{} (card {one})", knob.help),
+        (_, many) => format!("{} (cards {})", knob.help, many.join(", ")),
     }
 }
 
@@ -144,7 +154,7 @@ pub fn knobs_at(place: Place, settings: RwSignal<Settings>) -> impl IntoView {
 }
 
 /// The controls that live inside one card.
-pub fn card_controls(id: ScenarioId, settings: RwSignal<Settings>) -> Option<AnyView> {
+pub fn card_controls(id: CardId, settings: RwSignal<Settings>) -> Option<AnyView> {
     let place = Place::Card(id);
     KNOBS
         .iter()
@@ -161,40 +171,13 @@ pub fn ControlPanel(
     #[prop(into)]
     on_reset: Callback<()>,
 ) -> impl IntoView {
-    let jitter_options = Jitter::ALL
-        .iter()
-        .map(|j| {
-            let name = j.name();
-            view! {
-                <option value=name selected=move || settings.with(|s| s.jitter.name() == name)>{name}</option>
-            }
-        })
-        .collect_view();
     view! {
         <section class="controls" aria-labelledby="controls-title">
             <h2 id="controls-title">"Policy knobs"</h2>
             <div class="knobs">{knobs_at(Place::Main, settings)}</div>
             <details class="advanced">
                 <summary>"Advanced: retry, jitter, seed, circuit breaker"</summary>
-                <div class="knobs">
-                    {knobs_at(Place::Advanced, settings)}
-                    <div class="knob">
-                        <div class="knob-head"><label for="knob-jitter">"Jitter"</label></div>
-                        <select
-                            id="knob-jitter"
-                            data-testid="knob-jitter"
-                            aria-describedby="knob-jitter-help"
-                            on:change=move |ev| {
-                                if let Some(j) = Jitter::parse(&event_target_value(&ev)) {
-                                    settings.update(|s| s.jitter = j);
-                                }
-                            }
-                        >
-                            {jitter_options}
-                        </select>
-                        <small id="knob-jitter-help" class="help">"how each backoff wait is randomised"</small>
-                    </div>
-                </div>
+                <div class="knobs">{knobs_at(Place::Advanced, settings)}</div>
             </details>
             <div class="panel-actions">
                 <button

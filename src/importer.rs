@@ -4,7 +4,7 @@ use crate::browser;
 use crate::card::Card;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use reliability_core::scenario::{describe, ScenarioRun, Settings};
+use reliability_core::lab::{describe, CardRun, Settings};
 use reliability_core::tracefile::{check, ReplayReport};
 use wasm_bindgen::JsCast;
 
@@ -32,7 +32,7 @@ fn replay_verdict(report: &ReplayReport, saved_answer: &str) -> String {
 #[component]
 pub fn Importer() -> impl IntoView {
     // (file name, the card, what the replay check said, settings the page could not use)
-    let imported = RwSignal::new(None::<(String, ScenarioRun, String, Vec<String>)>);
+    let imported = RwSignal::new(None::<(String, CardRun, String, Vec<String>)>);
     let error = RwSignal::new(None::<String>);
     let on_change = move |ev: leptos::ev::Event| {
         let Some(input) = ev
@@ -54,7 +54,7 @@ pub fn Importer() -> impl IntoView {
                     let (settings, notices) = Settings::from_query(&checked.settings);
                     let ignored = notices.into_iter().map(|n| n.message).collect();
                     let verdict = replay_verdict(&checked.report, &checked.saved_answer);
-                    let card = describe(checked.scenario, &settings, checked.replayed);
+                    let card = describe(checked.scenario, &settings, checked.replayed, None);
                     imported.try_set(Some((name, card, verdict, ignored)));
                     error.try_set(None);
                 }

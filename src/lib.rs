@@ -18,9 +18,7 @@ pub use observe_panel::ObservabilityPanel;
 pub use timeline_svg::TimelineSvg;
 
 use leptos::prelude::*;
-use reliability_core::scenario::{
-    run_scenario, run_scenario_killed_at, Notice, ScenarioId, ScenarioRun, Settings,
-};
+use reliability_core::lab::{run_card, run_card_killed_at, CardId, CardRun, Notice, Settings};
 use reliability_core::time::Micros;
 use reliability_core::tracefile::{Session, TraceFile};
 
@@ -47,7 +45,7 @@ fn Notices(
 }
 
 /// What the page starts from: the link's settings, or a saved session when the link has none.
-fn starting_point() -> (Settings, Vec<Notice>, Option<(ScenarioId, Micros)>) {
+fn starting_point() -> (Settings, Vec<Notice>, Option<(CardId, Micros)>) {
     let query = browser::query();
     let (from_link, mut notices) = Settings::from_query(&query);
     let saved = match browser::load_session() {
@@ -89,7 +87,7 @@ pub fn App() -> impl IntoView {
     let notices = RwSignal::new(ignored);
     // Which card is replaying, and where; and where the kill switch caught it.
     let playing = RwSignal::new(resume);
-    let killed_at = RwSignal::new(None::<(ScenarioId, Micros)>);
+    let killed_at = RwSignal::new(None::<(CardId, Micros)>);
 
     // Keep the address bar a permalink, and the session in storage (syncing with the world).
     Effect::new(move |_| {
@@ -118,27 +116,27 @@ pub fn App() -> impl IntoView {
         settings.update(|s| s.kill = on);
     };
 
-    let runs: Vec<Memo<ScenarioRun>> = ScenarioId::ALL
+    let runs: Vec<Memo<CardRun>> = CardId::ALL
         .into_iter()
         .map(|id| {
             Memo::new(move |_| {
                 settings.with(|s| match killed_at.get() {
-                    Some((k, at)) if k == id && s.kill => run_scenario_killed_at(id, s, at),
-                    _ => run_scenario(id, s, true),
+                    Some((k, at)) if k == id && s.kill => run_card_killed_at(id, s, at),
+                    _ => run_card(id, s),
                 })
             })
         })
         .collect();
     let seed = Signal::derive(move || settings.with(|s| s.seed));
 
-    let lab = ScenarioId::LAB
+    let lab = CardId::LAB
         .iter()
         .zip(runs.iter())
         .map(|(id, run)| make_card(*id, *run, settings, link, playing, resume))
         .collect_view();
-    let toolbox = ScenarioId::TOOLBOX
+    let toolbox = CardId::TOOLBOX
         .iter()
-        .zip(runs[ScenarioId::LAB.len()..].iter())
+        .zip(runs[CardId::LAB.len()..].iter())
         .map(|(id, run)| make_card(*id, *run, settings, link, playing, resume))
         .collect_view();
 
@@ -184,12 +182,12 @@ pub fn App() -> impl IntoView {
 
 /// One card of the page, wired to the settings: its decision, replay, export and own knobs.
 fn make_card(
-    id: ScenarioId,
-    run: Memo<ScenarioRun>,
+    id: CardId,
+    run: Memo<CardRun>,
     settings: RwSignal<Settings>,
     link: Signal<String>,
-    playing: RwSignal<Option<(ScenarioId, Micros)>>,
-    resume: Option<(ScenarioId, Micros)>,
+    playing: RwSignal<Option<(CardId, Micros)>>,
+    resume: Option<(CardId, Micros)>,
 ) -> AnyView {
     let on_decide = id
         .takes_decision()

@@ -2,22 +2,22 @@
 
 use crate::browser;
 use leptos::prelude::*;
+use reliability_core::lab::CardRun;
 use reliability_core::observe::{log, to_jsonl, MetricsBuilder};
-use reliability_core::scenario::ScenarioRun;
 use reliability_core::time::{fixed, Secs};
 
 /// Error rates, retries, top errors, fallback use, alerts and the log of all `runs`.
 #[component]
 pub fn ObservabilityPanel(
     /// Every card's run.
-    runs: Vec<Memo<ScenarioRun>>,
+    runs: Vec<Memo<CardRun>>,
     /// The seed, for trace ids.
     #[prop(into)]
     seed: Signal<u64>,
 ) -> impl IntoView {
     let runs = StoredValue::new(runs);
     // Gathers every card's run by reference: no run is cloned.
-    let gather = move |f: &mut dyn FnMut(&ScenarioRun)| {
+    let gather = move |f: &mut dyn FnMut(&CardRun)| {
         runs.with_value(|memos| {
             for m in memos {
                 m.with(|r| f(r));
@@ -52,7 +52,7 @@ pub fn ObservabilityPanel(
         })
     });
     let export = move |_| {
-        let cards: Vec<ScenarioRun> =
+        let cards: Vec<CardRun> =
             runs.with_value(|memos| memos.iter().map(|m| m.get_untracked()).collect());
         let text = to_jsonl(&log(cards.iter(), seed.get_untracked()));
         browser::download("agent-runs.jsonl", &text);

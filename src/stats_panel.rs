@@ -11,9 +11,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::amplify::{layers, worst_case};
 use reliability_core::herd::{point, Point, Strategy};
-use reliability_core::scenario::{Place, Settings};
+use reliability_core::lab::{knob, Place, Settings};
 use reliability_core::stats::{
-    experiment, variant, Accumulator, Experiment, Histogram, Policy, Summary,
+    compare, experiment, variant, Accumulator, Difference, Experiment, Histogram, Policy, Row,
+    RowUnit, Summary, TESTS,
 };
 use reliability_core::time::{fixed, Micros, Secs};
 
@@ -32,30 +33,45 @@ fn pct(x: f64) -> String {
     format!("{}%", fixed(x * 100.0, 1))
 }
 
-/// One row of the A/B table: the metric, both values as text, and which side is better.
-fn row(
-    name: &'static str,
-    a: f64,
-    b: f64,
-    show: fn(f64) -> String,
-    higher_is_better: bool,
-) -> impl IntoView {
-    let diff = b - a;
-    let (class, word) = if diff.abs() < 1e-9 {
-        ("same", "same")
-    } else if (diff > 0.0) == higher_is_better {
-        ("better", "▲ B better")
-    } else {
-        ("worse", "▼ B worse")
+/// One row of the A/B table: the measure, both values, and whether B differs beyond chance.
+fn row(r: Row) -> impl IntoView {
+    let show = match r.unit {
+        RowUnit::Rate => pct,
+        RowUnit::Latency => short_secs,
+        RowUnit::Count if r.name == "tokens" => tokens,
+        RowUnit::Count => num,
+        RowUnit::Money => usd,
+    };
+    let (class, word) = match r.difference {
+        Difference::Same => ("same", "same"),
+        Difference::Better => ("better", "▲ B better"),
+        Difference::Worse => ("worse", "▼ B worse"),
     };
     view! {
         <tr class=class>
-            <th scope="row">{name}</th>
-            <td>{show(a)}</td>
-            <td>{show(b)}</td>
+            <th scope="row">{r.name}</th>
+            <td>{show(r.a)}</td>
+            <td>{show(r.b)}</td>
             <td class="delta">{word}</td>
         </tr>
     }
+}
+
+/// The lab knobs the statistics inherit, with their values: "timeout 0.05s, attempts 3, ...".
+fn inherited(s: &Settings) -> String {
+    let parts: Vec<String> = [
+        "timeout",
+        "attempts",
+        "base_delay",
+        "jitter",
+        "max_steps",
+        "seed",
+    ]
+    .iter()
+    .filter_map(|name| knob(name))
+    .map(|k| format!("{} {}", k.label, k.show((k.get)(s))))
+    .collect();
+    parts.join(", ")
 }
 
 /// Seconds with two or three significant digits, for axes and tables of simulated times.
@@ -157,7 +173,10 @@ pub fn StatsPanel(
             <h2 id="stats-title">"What-if statistics: thousands of seeded runs"</h2>
             <p class="help">
                 "Each request is an agent run with independent random faults; request i uses seed + i, "
-                "so policy A (the knobs above) and policy B see the very same faults."
+                "so policy A and policy B see the very same faults."
+            </p>
+            <p class="help" data-testid="stats-inherits">
+                "Policy A is the lab's policy: "{move || settings.with(inherited)}"."
             </p>
             <div class="knobs">{knobs_at(Place::Stats, settings)}</div>
             <p class="progress" role="status" data-testid="stats-progress">
@@ -176,18 +195,11 @@ pub fn StatsPanel(
                             <th scope="col">"B vs A"</th>
                         </tr></thead>
                         <tbody>
-                            {row("success rate", a.success_rate, b.success_rate, pct, true)}
-                            {row("degraded rate", a.degraded_rate, b.degraded_rate, pct, false)}
-                            {row("blocked rate", a.blocked_rate, b.blocked_rate, pct, false)}
-                            {row("p50 latency", a.p50 as f64, b.p50 as f64, short_secs, false)}
-                            {row("p95 latency", a.p95 as f64, b.p95 as f64, short_secs, false)}
-                            {row("p99 latency", a.p99 as f64, b.p99 as f64, short_secs, false)}
-                            {row("model calls (amplification)", a.calls_per_request, b.calls_per_request, num, false)}
-                            {row("tokens", a.tokens_per_request, b.tokens_per_request, tokens, false)}
-                            {row("cost", a.cost_per_request, b.cost_per_request, usd, false)}
+                            {compare(&a, &b).into_iter().map(row).collect_view()}
                         </tbody>
                     </table>
                 </div>
+                <p class="help" data-testid="ab-tests">{TESTS}</p>
                 <div class="hists">
                     {histogram_svg("A: latency".into(), &a.latency_hist, short_secs(a.latency_hist.max as f64))}
                     {histogram_svg("B: latency".into(), &b.latency_hist, short_secs(b.latency_hist.max as f64))}
