@@ -159,6 +159,28 @@ describe('plots people can read', () => {
     });
   }
 
+  // Other data make other axes: a long latency tail, many calls per request, the longest name
+  // of policy B, the most herd clients (ten points) and the fewest (two), on the narrowest screen.
+  for (const query of [
+    'stats_workload=loop&stats_rate=0.6&stats_latency=tail&attempts=8&ab_variant=breaker&herd_clients=100&failures=5&breaker_threshold=1&breaker_cooldown=1',
+    'stats_rate=0&stats_latency=uniform&ab_variant=no_retry&herd_clients=20&jitter=full&failures=0',
+  ]) {
+    test(`phone, ${query}: every lab card's timeline and every plot stays readable`, async () => {
+      await lab.withLab(
+        query,
+        async (p) => {
+          await computed(p);
+          for (const [what, m, options] of await measureAll(p)) checkPlot(m, what, { ...options, minPx: 11 });
+          for (const l of ['B', 'C', 'D', 'E']) {
+            const m = await p.card(l).timeline.locator('xpath=..').evaluate(measurePlot);
+            checkPlot(m, `card ${l}'s timeline`, { minPx: 11, markersApart: true });
+          }
+        },
+        { viewport: SIZES[0].viewport, isMobile: true, hasTouch: true },
+      );
+    });
+  }
+
   test('present mode: a card shown large has timeline and legend text of at least 18 px (screenshot plots-present-card-A)', async () => {
     await lab.withLab(
       '',
