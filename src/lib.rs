@@ -9,6 +9,7 @@ mod card;
 mod controls;
 mod importer;
 mod observe_panel;
+mod plot;
 mod stats_panel;
 mod timeline_svg;
 

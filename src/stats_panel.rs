@@ -5,7 +5,7 @@
 
 use crate::browser;
 use crate::controls::knobs_at;
-use crate::timeline_svg::px;
+use crate::plot::{histogram, line_chart, Bins};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -98,37 +98,6 @@ fn usd(x: f64) -> String {
     format!("${}", fixed(x / 1e6, 5))
 }
 
-/// A histogram as SVG bars.
-fn histogram_svg(title: String, h: &Histogram, label_max: String) -> impl IntoView {
-    let (w, ht, pad) = (300.0, 90.0, 16.0);
-    let peak = h.bins.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let bw = w / h.bins.len().max(1) as f64;
-    let bars = h
-        .bins
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let bh = (*c as f64 / peak) * (ht - pad);
-            view! {
-                <rect class="hbar" x=px(i as f64 * bw + 1.0) y=px(ht - pad - bh) width=px((bw - 2.0).max(1.0)) height=px(bh)>
-                    <title>{format!("{c} requests")}</title>
-                </rect>
-            }
-        })
-        .collect_view();
-    view! {
-        <figure class="hist">
-            <svg viewBox=format!("0 0 {} {}", px(w), px(ht)) role="img" aria-label=title.clone()>
-                {bars}
-                <line class="axis" x1="0" x2=px(w) y1=px(ht - pad) y2=px(ht - pad)></line>
-                <text x="0" y=px(ht - 3.0)>"0"</text>
-                <text x=px(w) y=px(ht - 3.0) text-anchor="end">{label_max}</text>
-            </svg>
-            <figcaption>{title}</figcaption>
-        </figure>
-    }
-}
-
 /// The calls-per-request histogram as a [`Histogram`] over 0..=max calls.
 fn calls_histogram(s: &Summary) -> Histogram {
     Histogram {
@@ -201,10 +170,10 @@ pub fn StatsPanel(
                 </div>
                 <p class="help" data-testid="ab-tests">{TESTS}</p>
                 <div class="hists">
-                    {histogram_svg("A: latency".into(), &a.latency_hist, short_secs(a.latency_hist.max as f64))}
-                    {histogram_svg("B: latency".into(), &b.latency_hist, short_secs(b.latency_hist.max as f64))}
-                    {histogram_svg("A: model calls per request".into(), &calls_histogram(&a), format!("{} calls", a.calls_hist.len().saturating_sub(1)))}
-                    {histogram_svg("B: model calls per request".into(), &calls_histogram(&b), format!("{} calls", b.calls_hist.len().saturating_sub(1)))}
+                    {histogram("A: latency".into(), &a.latency_hist, Bins::Latency)}
+                    {histogram("B: latency".into(), &b.latency_hist, Bins::Latency)}
+                    {histogram("A: model calls per request".into(), &calls_histogram(&a), Bins::Calls)}
+                    {histogram("B: model calls per request".into(), &calls_histogram(&b), Bins::Calls)}
                 </div>
             })}
         </section>
@@ -298,8 +267,8 @@ fn HerdPlot(
             <div class="knobs">{knobs_at(Place::Herd, settings)}</div>
             <p class="progress" role="status">{move || busy.get().then_some("Simulating…")}</p>
             <div class="plots">
-                {move || line_chart("Writes attempted (work)", &points.get(), |p| p.calls, false, |v| fixed(v, 0))}
-                {move || line_chart("Time until the last client is done", &points.get(), |p| p.completion, true, short_secs)}
+                {move || line_chart("Writes attempted (work)", "writes", &points.get(), |p| p.calls, false, |v| fixed(v, 0))}
+                {move || line_chart("Time until the last client is done", "seconds", &points.get(), |p| p.completion, true, short_secs)}
             </div>
             <div class="table-scroll">
                 <table data-testid="herd-table">
@@ -316,100 +285,6 @@ fn HerdPlot(
                 </table>
             </div>
         </section>
-    }
-}
-
-fn dash(s: Strategy) -> &'static str {
-    match s {
-        Strategy::NoBackoff => "2 3",
-        Strategy::Exponential => "",
-        Strategy::FullJitter => "8 3",
-        Strategy::EqualJitter => "1 2",
-        Strategy::Decorrelated => "6 2 1 2",
-    }
-}
-
-fn marker(s: Strategy) -> &'static str {
-    match s {
-        Strategy::NoBackoff => "○",
-        Strategy::Exponential => "■",
-        Strategy::FullJitter => "▲",
-        Strategy::EqualJitter => "◆",
-        Strategy::Decorrelated => "●",
-    }
-}
-
-fn line_chart(
-    title: &'static str,
-    points: &[Point],
-    value: fn(&Point) -> f64,
-    log: bool,
-    fmt: fn(f64) -> String,
-) -> impl IntoView {
-    let (w, h, left, bottom, top) = (420.0, 230.0, 52.0, 26.0, 10.0);
-    let min_x = points.iter().map(|p| p.clients).min().unwrap_or(0) as f64;
-    let max_x = (points.iter().map(|p| p.clients).max().unwrap_or(10) as f64).max(min_x + 1.0);
-    let vals: Vec<f64> = points.iter().map(value).filter(|v| *v > 0.0).collect();
-    let max_y = vals.iter().copied().fold(1.0, f64::max);
-    let min_y = vals.iter().copied().fold(max_y, f64::min).max(1.0);
-    let y = move |v: f64| {
-        let frac = if log {
-            (v.max(min_y).ln() - min_y.ln()) / (max_y.ln() - min_y.ln()).max(1e-9)
-        } else {
-            v / max_y
-        };
-        top + (1.0 - frac) * (h - bottom - top)
-    };
-    let x = move |c: u32| left + ((c as f64 - min_x) / (max_x - min_x)) * (w - left - 10.0);
-    let lines = Strategy::ALL
-        .iter()
-        .map(|s| {
-            let pts: Vec<&Point> = points.iter().filter(|p| p.strategy == *s).collect();
-            let path = pts
-                .iter()
-                .map(|p| format!("{},{}", fixed(x(p.clients), 1), fixed(y(value(p)), 1)))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let marks = pts
-                .iter()
-                .map(|p| {
-                    view! {
-                        <text class="marker" x=px(x(p.clients)) y=px(y(value(p)) + 4.0) text-anchor="middle">
-                            {marker(*s)}
-                            <title>{format!("{}: {} at {} clients", s.label(), fmt(value(p)), p.clients)}</title>
-                        </text>
-                    }
-                })
-                .collect_view();
-            view! {
-                <g class=format!("series s-{}", s.label().replace(' ', "-"))>
-                    <polyline points=path fill="none" stroke-dasharray=dash(*s)></polyline>
-                    {marks}
-                </g>
-            }
-        })
-        .collect_view();
-    let axis_y = h - bottom;
-    view! {
-        <figure class="chart">
-            <svg viewBox=format!("0 0 {} {}", px(w), px(h)) role="img" aria-label=title>
-                <line class="axis" x1=px(left) x2=px(w - 10.0) y1=px(axis_y) y2=px(axis_y)></line>
-                <line class="axis" x1=px(left) x2=px(left) y1=px(top) y2=px(axis_y)></line>
-                <text x=px(left - 4.0) y=px(top + 10.0) text-anchor="end">{fmt(max_y)}</text>
-                <text x=px(left - 4.0) y=px(axis_y) text-anchor="end">{if log { fmt(min_y) } else { "0".to_string() }}</text>
-                <text x=px(w - 10.0) y=px(h - 6.0) text-anchor="end">{format!("{} clients", fixed(max_x, 0))}</text>
-                <text x=px(left) y=px(h - 6.0)>{fixed(min_x, 0)}</text>
-                {lines}
-            </svg>
-            <figcaption>
-                {title}{if log { " (log scale)" } else { "" }}
-                <ul class="chart-legend">
-                    {Strategy::ALL.iter().map(|s| view! {
-                        <li class=format!("s-{}", s.label().replace(' ', "-"))>{format!("{} {}", marker(*s), s.label())}</li>
-                    }).collect_view()}
-                </ul>
-            </figcaption>
-        </figure>
     }
 }
 

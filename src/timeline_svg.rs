@@ -1,15 +1,14 @@
 //! Draws a [`Timeline`] as SVG on the virtual-time axis.
 
+use crate::plot::{em, escape, frame, line, pct, text, x_at, x_axis, y_axis, X_ROW};
 use leptos::prelude::*;
 use reliability_core::time::{Micros, Secs};
-use reliability_core::timeline::{Bar, Kind, Lane, Mark, Timeline};
+use reliability_core::timeline::{Kind, Lane, Timeline};
 
-const WIDTH: f64 = 460.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 14.0;
-const TOP: f64 = 6.0;
-const LANE: f64 = 24.0;
-const AXIS: f64 = 26.0;
+/// A lane's height (em).
+const LANE: f64 = 1.9;
+/// A glyph's width as a share of a narrow (phone) plot: glyphs closer than this would touch.
+const GLYPH: f64 = 0.05;
 
 /// The CSS class of a kind (colour plus pattern).
 pub fn kind_class(k: Kind) -> &'static str {
@@ -47,15 +46,12 @@ fn glyph(k: Kind) -> &'static str {
     }
 }
 
-/// An SVG coordinate: one decimal is plenty on screen, and integer formatting keeps Rust's
-/// float formatter out of the page.
-pub fn px(x: f64) -> String {
-    reliability_core::time::fixed(x, 1)
+fn lane_index(lane: Lane) -> usize {
+    Lane::ALL.iter().position(|l| *l == lane).unwrap_or(0)
 }
 
 fn lane_y(lane: Lane) -> f64 {
-    let i = Lane::ALL.iter().position(|l| *l == lane).unwrap_or(0);
-    TOP + i as f64 * LANE
+    lane_index(lane) as f64 * LANE
 }
 
 /// A legend entry for every kind the timeline uses.
@@ -92,6 +88,9 @@ pub fn legend(t: &Timeline) -> Vec<(Kind, &'static str)> {
 }
 
 /// The timeline of one run. With a playhead, only what happened before it is drawn.
+///
+/// Drawn unscaled (see [`crate::plot`]): time runs across as a share of the width, lanes are
+/// `em`s tall, and the lane names sit in a strip of their own on the left.
 #[component]
 pub fn TimelineSvg(
     /// The laid-out run.
@@ -104,104 +103,94 @@ pub fn TimelineSvg(
     #[prop(into)]
     summary: Signal<String>,
 ) -> impl IntoView {
-    let height = TOP + LANE * Lane::ALL.len() as f64 + AXIS;
-    let view_box = format!("0 0 {} {}", px(WIDTH), px(height));
+    let axis_y = LANE * Lane::ALL.len() as f64;
+    let height = axis_y + X_ROW;
+    let lane_names: Vec<(f64, String)> = Lane::ALL
+        .iter()
+        .map(|l| (lane_y(*l) + LANE / 2.0 - 0.15, l.label().to_string()))
+        .collect();
     let body = move || {
         let t = timeline.get();
         let head = playhead.get();
         let span = t.span.max(1) as f64;
-        let x = move |at: Micros| LEFT + (at as f64 / span) * (WIDTH - LEFT - RIGHT);
+        let x = move |at: Micros| x_at(at as f64 / span);
         let visible = move |at: Micros| head.is_none_or(|h| at <= h);
-        let lanes = Lane::ALL
-            .iter()
-            .map(|l| {
-                let y = lane_y(*l);
-                view! {
-                    <g class="lane">
-                        <rect class="lane-bg" x=px(LEFT) y=px(y) width=px(WIDTH - LEFT - RIGHT) height=px(LANE - 4.0)></rect>
-                        <text class="lane-label" x=px(LEFT - 6.0) y=px(y + 15.0) text-anchor="end">{l.label()}</text>
-                    </g>
+        let mut out = String::new();
+        for l in Lane::ALL {
+            out.push_str(&format!(
+                r#"<rect class="lane-bg" x="0" y="{}" width="100%" height="{}"/>"#,
+                em(lane_y(l)),
+                em(LANE - 0.3)
+            ));
+        }
+        for b in t.bars.iter().filter(|b| visible(b.start)) {
+            let end = match head {
+                Some(h) => (b.start + b.dur).min(h),
+                None => b.start + b.dur,
+            };
+            let x0 = x(b.start);
+            out.push_str(&format!(
+                r#"<rect class="bar {}" x="{}" y="{}" width="{}" height="{}" rx="2"><title>{}</title></rect>"#,
+                kind_class(b.kind),
+                pct(x0),
+                em(lane_y(b.lane) + 0.35),
+                pct((x(end) - x0).max(0.005)),
+                em(LANE - 1.0),
+                escape(&b.label)
+            ));
+        }
+        // Glyphs that would touch on a narrow plot form a chain, each one em right of the one
+        // before, so none covers another; a glyph like the one before it in the chain is left
+        // out (its line still marks the instant). Per lane: the chain's start (a share of the
+        // width), its glyphs, and the last one's kind.
+        let mut chains = [(f64::NEG_INFINITY, 0u32, Kind::Step); 3];
+        for m in t.marks.iter().filter(|m| visible(m.at)) {
+            let cx = pct(x(m.at));
+            let y = lane_y(m.lane);
+            out.push_str(&format!(
+                r#"<g class="mark {}"><title>{}</title>"#,
+                kind_class(m.kind),
+                escape(&m.label)
+            ));
+            line(&mut out, "", &cx, &em(y), &cx, &em(y + LANE - 0.3));
+            let g = glyph(m.kind);
+            if let (false, Some(chain)) = (g.is_empty(), chains.get_mut(lane_index(m.lane))) {
+                let at = x(m.at);
+                let touches = at < chain.0 + chain.1 as f64 * GLYPH;
+                if !touches {
+                    *chain = (at, 0, m.kind);
                 }
-            })
-            .collect_view();
-        let bars = t
-            .bars
-            .iter()
-            .filter(|b| visible(b.start))
-            .map(|b: &Bar| {
-                let end = match head {
-                    Some(h) => (b.start + b.dur).min(h),
-                    None => b.start + b.dur,
-                };
-                let x0 = x(b.start);
-                let w = (x(end) - x0).max(2.0);
-                let y = lane_y(b.lane) + 3.0;
-                view! {
-                    <rect class=format!("bar {}", kind_class(b.kind)) x=px(x0) y=px(y) width=px(w) height=px(LANE - 10.0) rx="2">
-                        <title>{b.label.clone()}</title>
-                    </rect>
+                if !touches || chain.2 != m.kind {
+                    let (gx, gy) = (pct(chain.0), em(y + LANE / 2.0 - 0.15));
+                    let shift = em(chain.1 as f64);
+                    text(&mut out, "", [&gx, &gy, &shift, "0.35em"], "middle", g);
+                    *chain = (chain.0, chain.1 + 1, m.kind);
                 }
-            })
-            .collect_view();
-        let marks = t
-            .marks
-            .iter()
-            .filter(|m| visible(m.at))
-            .map(|m: &Mark| {
-                let cx = x(m.at);
-                let y = lane_y(m.lane);
-                let g = glyph(m.kind);
-                view! {
-                    <g class=format!("mark {}", kind_class(m.kind))>
-                        <title>{m.label.clone()}</title>
-                        <line x1=px(cx) x2=px(cx) y1=px(y) y2=px(y + LANE - 4.0)></line>
-                        {(!g.is_empty()).then(|| view! {
-                            <text x=px(cx) y=px(y + 15.0) text-anchor="middle">{g}</text>
-                        })}
-                    </g>
-                }
-            })
-            .collect_view();
-        let axis_y = TOP + LANE * Lane::ALL.len() as f64;
-        let ticks = t
+            }
+            out.push_str("</g>");
+        }
+        let ticks: Vec<(f64, String)> = t
             .ticks
             .iter()
-            .map(|(at, label)| {
-                let tx = x(*at);
-                view! {
-                    <g class="tick">
-                        <line x1=px(tx) x2=px(tx) y1=px(axis_y) y2=px(axis_y + 4.0)></line>
-                        <text x=px(tx) y=px(axis_y + 18.0) text-anchor="middle">{label.clone()}</text>
-                    </g>
-                }
-            })
-            .collect_view();
-        let playline = head.map(|h| {
-            let head_x = x(h.min(t.span));
-            view! {
-                <line class="playhead" x1=px(head_x) x2=px(head_x) y1=px(TOP) y2=px(axis_y)>
-                    <title>{format!("replay at {}", Secs(h))}</title>
-                </line>
-            }
-        });
-        view! {
-            {lanes}
-            {bars}
-            {marks}
-            <line class="axis" x1=px(LEFT) x2=px(WIDTH - RIGHT) y1=px(axis_y) y2=px(axis_y)></line>
-            {ticks}
-            {playline}
+            .map(|(at, label)| (*at as f64 / span, label.clone()))
+            .collect();
+        x_axis(&mut out, axis_y, &ticks);
+        if let Some(h) = head {
+            let hx = pct(x(h.min(t.span)));
+            out.push_str(&format!(
+                r#"<line class="playhead" x1="{hx}" x2="{hx}" y1="0" y2="{}"><title>replay at {}</title></line>"#,
+                em(axis_y),
+                Secs(h)
+            ));
         }
+        out
     };
-    view! {
-        <svg
-            class="timeline"
-            data-testid="timeline"
-            viewBox=view_box
-            role="img"
-            aria-label=move || summary.get()
-        >
-            {body}
-        </svg>
-    }
+    let markup = move || {
+        let attrs = format!(
+            r#"class="timeline" data-testid="timeline" role="img" aria-label="{}""#,
+            escape(&summary.get())
+        );
+        frame(&attrs, 4.4, height, &y_axis(&lane_names), &body())
+    };
+    view! { <div class="plot-frame timeline-box" inner_html=markup></div> }
 }
