@@ -224,6 +224,23 @@ settings! {
         label: "Retry-After", help: "the server asks every retry to wait at least this long (0: no hint)",
         unit: Unit::Seconds, min: 0.0, max: 10.0, step: 0.5, place: Place::Amplify,
     }
+    /// Challenges: every request shares one circuit breaker (threshold and cooldown from the
+    /// advanced knobs).
+    use_breaker: bool = false, {
+        label: "Circuit breaker",
+        help: "requests share one circuit breaker (its threshold and cooldown are under advanced)",
+        unit: Unit::Toggle, min: 0.0, max: 1.0, step: 1.0, place: Place::Challenge,
+    }
+    /// Challenges: card J's token, cost and wall-time caps stop each request.
+    use_budgets: bool = false, {
+        label: "Budgets", help: "card J's token, cost and wall-time caps stop each request",
+        unit: Unit::Toggle, min: 0.0, max: 1.0, step: 1.0, place: Place::Challenge,
+    }
+    /// Challenges: risky tools wait for a human yes; off, they run unapproved.
+    approval_gate: bool = true, {
+        label: "Approval gate", help: "risky tools need a human yes; off, they run unapproved",
+        unit: Unit::Toggle, min: 0.0, max: 1.0, step: 1.0, place: Place::Challenge,
+    }
 }
 
 /// The errors card L can inject.
