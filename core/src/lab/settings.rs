@@ -9,6 +9,10 @@
 //! its defaults has no query at all. Reading a link never fails: a value that is missing,
 //! malformed or out of range keeps its default, and each one ignored comes back as a
 //! [`Notice`] saying why.
+//!
+//! A link may also name a challenge or share a result (`challenge=...`, `claim=...` and the
+//! `ch_*` parameters, see [`crate::challenge`]): those are read by the challenge module and
+//! passed over here without a notice.
 
 use super::knob::{last_index, Choice, Knob, KnobValue, Place, Unit, DECISIONS};
 use super::CardId;
@@ -425,6 +429,7 @@ impl Settings {
             if name.starts_with("utm_")
                 || matches!(name.as_str(), "fbclid" | "gclid" | "ref")
                 || VIEW_PARAMS.contains(&name.as_str())
+                || crate::challenge::is_link_param(&name)
             {
                 continue;
             }
