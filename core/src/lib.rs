@@ -23,14 +23,17 @@
 //! | [`scope`] | a bulk write runs on a sample first, then waits for a confirm |
 //! | [`evaluator`] | a critic grades the answer; one revision at most |
 //! | [`tools`] | tool validation at the boundary and the pretend world |
+//! | [`challenge`] | a goal to tune a policy to, scored over seeded requests; a result link anyone can re-check |
 //!
 //! [`agent`] composes them all in one loop; [`model`] simulates the model clients;
 //! [`sim`] is the simulator that drives it; [`lab`] holds the lab's settings (one table of
 //! knobs) and its cards A–N, each in its own module, explained from its run alone;
 //! [`timeline`] lays a run out for drawing; [`observe`] computes metrics and a structured log
 //! over many runs; [`tracefile`] saves, reads and replays runs; [`stats`] runs thousands of
-//! seeded requests for what-if statistics and policy A/B; [`herd`] re-creates the thundering
-//! herd experiment; [`amplify`] multiplies nested retry layers.
+//! seeded requests for what-if statistics and policy A/B; [`challenge`] turns them into
+//! exercises (a fault model and goals, a policy scored over seeded requests, links that share
+//! a result anyone can re-check); [`herd`] re-creates the thundering herd experiment;
+//! [`amplify`] multiplies nested retry layers.
 //!
 //! ```
 //! use reliability_core::lab::{run_card, CardId, Settings};
@@ -48,6 +51,7 @@ pub mod amplify;
 pub mod approval;
 pub mod breaker;
 pub mod caps;
+pub mod challenge;
 pub mod deadline;
 pub mod demo;
 pub mod error;

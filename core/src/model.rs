@@ -7,7 +7,7 @@
 use crate::agent::{Reply, Task, Turn};
 use crate::error::CallError;
 use crate::rng::Rng;
-use crate::time::{Micros, MS};
+use crate::time::{Micros, Secs, MS, SEC};
 use crate::tools::{Arg, RawCall};
 use crate::ConfigError;
 use serde::{Deserialize, Serialize};
@@ -76,6 +76,143 @@ pub enum Faults {
         /// With what.
         error: CallError,
     },
+    /// Each call fails independently with probability `rate`, with an error drawn from `mix`;
+    /// and while `outage` says the service is down, every call fails with a 503. (The fault
+    /// model of the statistics and the challenges.)
+    Mixed {
+        /// The failure probability, 0 to 1, outside outages.
+        rate: f64,
+        /// What the failing calls fail with.
+        mix: ErrorMix,
+        /// When the service is fully down, if ever.
+        outage: Option<Outage>,
+    },
+}
+
+/// How long a 429 of an [`ErrorMix`] asks the caller to wait: 2 s (as on card L).
+pub const RETRY_AFTER: Micros = 2 * SEC;
+
+static E503: CallError = CallError::http(503);
+static E500: CallError = CallError::http(500);
+static E429: CallError = CallError::rate_limited(RETRY_AFTER);
+
+/// What randomly failing calls fail with: shares in percent that sum to 100.
+///
+/// # Default
+/// Every failure is a 503.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ErrorMix {
+    /// 503 Service Unavailable.
+    pub e503: u8,
+    /// 429 Too Many Requests, with a Retry-After of [`RETRY_AFTER`].
+    pub e429: u8,
+    /// The call hangs ([`HANG`]) and the caller's timeout gives up on it.
+    pub hang: u8,
+    /// 500 Internal Server Error.
+    pub e500: u8,
+}
+
+impl Default for ErrorMix {
+    fn default() -> Self {
+        ErrorMix::ALL_503
+    }
+}
+
+impl ErrorMix {
+    /// Every failure a 503 (the default).
+    pub const ALL_503: ErrorMix = ErrorMix {
+        e503: 100,
+        e429: 0,
+        hang: 0,
+        e500: 0,
+    };
+
+    /// The shares in link order (503, 429, hang, 500), with their names in links.
+    pub const fn shares(&self) -> [(&'static str, u8); 4] {
+        [
+            ("503", self.e503),
+            ("429", self.e429),
+            ("hang", self.hang),
+            ("500", self.e500),
+        ]
+    }
+
+    /// Checks that the shares add up to 100.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        let sum: u32 = self.shares().iter().map(|(_, s)| *s as u32).sum();
+        if sum == 100 {
+            Ok(self)
+        } else {
+            Err(ConfigError::new(
+                "error_mix",
+                format!("shares must add up to 100 (got {sum})"),
+            ))
+        }
+    }
+
+    /// The failure for a draw `d` from 0 to 99: an error, or `None` for a hang.
+    fn pick(&self, d: u64) -> Option<&'static CallError> {
+        let d = d.min(99) as u32;
+        let (a, b, c) = (
+            self.e503 as u32,
+            self.e503 as u32 + self.e429 as u32,
+            self.e503 as u32 + self.e429 as u32 + self.hang as u32,
+        );
+        if d < a {
+            Some(&E503)
+        } else if d < b {
+            Some(&E429)
+        } else if d < c {
+            None
+        } else {
+            Some(&E500)
+        }
+    }
+}
+
+/// When the service is fully down: from `from` to `to` (not included), and again every
+/// `every` if that is not zero (so `2 s-5 s every 10 s` is down from 2 to 5 s, 12 to 15 s, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Outage {
+    /// When it starts (within each period).
+    pub from: Micros,
+    /// When it ends (within each period).
+    pub to: Micros,
+    /// The period; zero for a single window.
+    pub every: Micros,
+}
+
+impl Outage {
+    /// Is the service down at `t`?
+    pub const fn is_down(&self, t: Micros) -> bool {
+        let t = if self.every > 0 { t % self.every } else { t };
+        self.from <= t && t < self.to
+    }
+
+    /// Checks that the window is not empty and fits in its period.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        if self.from >= self.to {
+            return Err(ConfigError::new(
+                "outage",
+                format!(
+                    "must end after it starts (got {} to {})",
+                    Secs(self.from),
+                    Secs(self.to)
+                ),
+            ));
+        }
+        if self.every > 0 && self.to > self.every {
+            return Err(ConfigError::new(
+                "outage",
+                format!(
+                    "must fit in its period of {} (it ends at {})",
+                    Secs(self.every),
+                    Secs(self.to)
+                ),
+            ));
+        }
+        Ok(self)
+    }
 }
 
 /// How long calls take.
@@ -188,8 +325,16 @@ impl ModelSpec {
                 ))
             }
         };
-        if let Faults::Random { rate, .. } = self.faults {
-            chance("failure_rate", rate)?;
+        match self.faults {
+            Faults::Random { rate, .. } => chance("failure_rate", rate)?,
+            Faults::Mixed { rate, mix, outage } => {
+                chance("failure_rate", rate)?;
+                mix.validate()?;
+                if let Some(o) = outage {
+                    o.validate()?;
+                }
+            }
+            _ => {}
         }
         if let Latency::Tail { p_slow, .. } = self.latency {
             chance("p_slow", p_slow)?;
@@ -342,6 +487,23 @@ impl ModelSpec {
             Faults::Always { error } => Some(error),
             Faults::Until { until, error } => (now < *until).then_some(error),
             Faults::Random { rate, error } => faults.chance(*rate).then_some(error),
+            Faults::Mixed { rate, mix, outage } => {
+                // Two draws per call whatever happens, so call k of a request sees the same
+                // draws under every policy, in an outage or not.
+                let fails = faults.chance(*rate);
+                let pick = faults.between(0, 99);
+                if outage.is_some_and(|o| o.is_down(now)) {
+                    Some(&E503)
+                } else if !fails {
+                    None
+                } else {
+                    let error = mix.pick(pick);
+                    if error.is_none() {
+                        latency = HANG;
+                    }
+                    error
+                }
+            }
         };
         match failure {
             Some(e) => (latency, Err(e.clone())),
@@ -383,6 +545,66 @@ mod tests {
         for good in [0.0, 0.3, 1.0] {
             assert!(with_rate(good).validate().is_ok());
         }
+    }
+
+    #[test]
+    fn a_mix_fails_with_its_shares_and_an_outage_with_503s() {
+        let mix = ErrorMix {
+            e503: 50,
+            e429: 20,
+            hang: 30,
+            e500: 0,
+        };
+        let outage = Outage {
+            from: 2 * SEC,
+            to: 5 * SEC,
+            every: 10 * SEC,
+        };
+        let spec = ModelSpec::new("m", Behaviour::Solve).with_faults(Faults::Mixed {
+            rate: 1.0,
+            mix,
+            outage: Some(outage),
+        });
+        assert!(spec.validate().is_ok());
+        let (mut f, mut l) = (Rng::new(0), Rng::new(1));
+        let (mut e503, mut e429, mut hang) = (0, 0, 0);
+        for _ in 0..1_000 {
+            match spec.respond(1, None, 0, &mut f, &mut l) {
+                (HANG, Ok(_)) => hang += 1,
+                (_, Err(e)) if e.kind == crate::error::ErrorKind::Http(503) => e503 += 1,
+                (_, Err(e)) if e.retry_after == Some(RETRY_AFTER) => e429 += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(e503 + e429 + hang, 1_000);
+        assert!(
+            (450..550).contains(&e503) && (150..250).contains(&e429),
+            "{e503} {e429}"
+        );
+        // Down from 12 to 15 s: a 503 whatever the draw.
+        let healthy = ModelSpec::new("m", Behaviour::Solve).with_faults(Faults::Mixed {
+            rate: 0.0,
+            mix,
+            outage: Some(outage),
+        });
+        assert!(healthy
+            .respond(1, None, 12 * SEC, &mut f, &mut l)
+            .1
+            .is_err());
+        assert!(healthy.respond(1, None, 15 * SEC, &mut f, &mut l).1.is_ok());
+        assert!(outage.is_down(2 * SEC) && !outage.is_down(5 * SEC) && !outage.is_down(SEC));
+    }
+
+    #[test]
+    fn a_mix_must_add_up_and_an_outage_must_fit() {
+        let bad = ErrorMix {
+            e503: 50,
+            ..ErrorMix::ALL_503
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "error_mix");
+        let o = |from, to, every| Outage { from, to, every }.validate();
+        assert!(o(2, 5, 10).is_ok() && o(2, 5, 0).is_ok());
+        assert!(o(5, 5, 10).is_err() && o(2, 11, 10).is_err());
     }
 
     #[test]

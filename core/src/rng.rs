@@ -20,6 +20,8 @@ pub mod streams {
     pub const JITTER: u64 = 0x6a69_7474_6572;
     /// Latency draws.
     pub const LATENCY: u64 = 0x6c61_7465_6e63;
+    /// Whether a request's payment answer is lost (the statistics' lost-response rate).
+    pub const LOST: u64 = 0x6c6f_7374;
 }
 
 impl Rng {

@@ -5,17 +5,33 @@
 //! `seed + i`, and the fault stream is separate from the jitter stream, so two policies see the
 //! very same fault schedule: an A/B difference is the policy's, not luck's.
 //!
+//! Request `i` arrives at `i × arrival` of virtual time (one every [`ARRIVAL`] unless the
+//! experiment says otherwise), so an outage window covers the requests that arrive during it,
+//! and a breaker shared by all requests carries its state from one to the next, in order.
+//!
+//! Beyond the panel's knobs, an [`Experiment`] can say what failing calls fail with (an
+//! [`ErrorMix`] of 503, 429 with a Retry-After, hangs and 500), when the service is fully down
+//! (an [`Outage`] window, once or periodic), and, for the payment workload, how often a charge
+//! commits but its answer is lost (so a blind retry charges twice). The challenges
+//! ([`crate::challenge`]) use these; at their defaults the experiment is the panel's, draw for
+//! draw. Besides rates, latencies, calls, tokens and cost, the totals count requests that
+//! repeated a side effect and requests that ran a risky tool nobody approved.
+//!
 //! The work is split into chunks ([`Accumulator::run`] over a range of requests) so a page can
 //! compute between frames, show progress and cancel a stale computation.
 
 use crate::agent::{AgentConfig, Stop};
+use crate::approval::Approver;
 use crate::breaker::CircuitBreaker;
 use crate::error::CallError;
 use crate::lab::{Choice, Settings};
 use crate::model::{Behaviour, Faults, Latency, ModelSpec};
+pub use crate::model::{ErrorMix, Outage};
 use crate::retry::Jitter;
+use crate::rng::{streams, Rng};
 use crate::sim::{Sim, SimWorld};
 use crate::time::{Micros, MS, SEC};
+use crate::tools::ToolFaults;
 use serde::{Deserialize, Serialize};
 
 /// What each request asks the agent to do.
@@ -31,15 +47,28 @@ pub enum Workload {
     Risky,
     /// A model that loops (card B): stopped by the step cap.
     Loop,
+    /// A payment the customer asked for (card G): approved up front, so it runs; with a
+    /// lost-response rate its answer can be lost after it committed. Not offered in the
+    /// statistics panel (the panel sets no lost-response rate); challenges use it.
+    Pay,
 }
 
 impl Workload {
-    /// All, in page order.
+    /// The statistics panel's workloads, in page order.
     pub const ALL: [Workload; 4] = [
         Workload::Answer,
         Workload::Solve,
         Workload::Risky,
         Workload::Loop,
+    ];
+
+    /// Every workload: the panel's, then the payment.
+    pub const EVERY: [Workload; 5] = [
+        Workload::Answer,
+        Workload::Solve,
+        Workload::Risky,
+        Workload::Loop,
+        Workload::Pay,
     ];
 
     /// The name in links.
@@ -49,7 +78,19 @@ impl Workload {
             Workload::Solve => "solve",
             Workload::Risky => "risky",
             Workload::Loop => "loop",
+            Workload::Pay => "pay",
         }
+    }
+
+    /// The workload named `name` (any of [`Workload::EVERY`]).
+    pub fn parse(name: &str) -> Option<Workload> {
+        Workload::EVERY.into_iter().find(|w| w.name() == name)
+    }
+
+    /// Did the user approve the risky action up front (the payment they asked for)? Then it
+    /// runs without a human at the gate, and it is not an unapproved action.
+    pub const fn pre_approved(self) -> bool {
+        matches!(self, Workload::Pay)
     }
 
     const fn behaviour(self) -> Behaviour {
@@ -58,6 +99,7 @@ impl Workload {
             Workload::Solve => Behaviour::Solve,
             Workload::Risky => Behaviour::Risky,
             Workload::Loop => Behaviour::Loop,
+            Workload::Pay => Behaviour::Pay,
         }
     }
 }
@@ -204,19 +246,73 @@ pub struct Experiment {
     pub runs: u32,
     /// Request `i` uses seed `seed + i`.
     pub seed: u64,
+    /// What failing calls fail with.
+    #[serde(default)]
+    pub errors: ErrorMix,
+    /// When the service is fully down, if ever.
+    #[serde(default)]
+    pub outage: Option<Outage>,
+    /// The chance that a request's first side effect commits but its answer is lost (0 to 1).
+    #[serde(default)]
+    pub lost_rate: f64,
+    /// Request `i` arrives at `i × arrival`.
+    #[serde(default = "arrival")]
+    pub arrival: Micros,
 }
 
-/// Requests arrive this far apart (it matters only to a shared breaker).
+/// Requests arrive this far apart, unless an experiment says otherwise.
 pub const ARRIVAL: Micros = 100 * MS;
 
+const fn arrival() -> Micros {
+    ARRIVAL
+}
+
+impl Default for Experiment {
+    fn default() -> Self {
+        Experiment::new(Workload::Answer, 0.0, LatencyDist::Fixed, 10_000, 1)
+    }
+}
+
 impl Experiment {
+    /// An experiment of the statistics panel's kind: 503s at `failure_rate`, no outage, no lost
+    /// answers, one request every [`ARRIVAL`].
+    pub const fn new(
+        workload: Workload,
+        failure_rate: f64,
+        latency: LatencyDist,
+        runs: u32,
+        seed: u64,
+    ) -> Self {
+        Experiment {
+            workload,
+            failure_rate,
+            latency,
+            runs,
+            seed,
+            errors: ErrorMix::ALL_503,
+            outage: None,
+            lost_rate: 0.0,
+            arrival: ARRIVAL,
+        }
+    }
+
     /// The model of every request.
     pub fn model(&self) -> ModelSpec {
-        ModelSpec::new("model", self.workload.behaviour())
-            .with_faults(Faults::Random {
+        // The panel's fault model keeps its one draw per call, so its numbers never move.
+        let faults = if self.errors == ErrorMix::ALL_503 && self.outage.is_none() {
+            Faults::Random {
                 rate: self.failure_rate,
                 error: CallError::http(503),
-            })
+            }
+        } else {
+            Faults::Mixed {
+                rate: self.failure_rate,
+                mix: self.errors,
+                outage: self.outage,
+            }
+        };
+        ModelSpec::new("model", self.workload.behaviour())
+            .with_faults(faults)
             .with_latency(self.latency.latency())
     }
 }
@@ -244,6 +340,13 @@ pub struct Accumulator {
     pub tokens_sq: f64,
     /// Sum of each request's cost squared.
     pub cost_sq: f64,
+    /// Requests that repeated a side effect (a payment charged twice).
+    pub duplicated: u32,
+    /// Requests that ran a risky tool nobody approved.
+    pub unapproved: u32,
+    /// Exact sums of squares of calls, tokens and cost per request (for the challenges'
+    /// margins, in integers so that they are the same on every platform).
+    pub(crate) exact_sq: [u128; 3],
     breaker: Option<CircuitBreaker>,
 }
 
@@ -252,19 +355,39 @@ impl Accumulator {
     /// be run in order for a shared breaker to carry over.
     pub fn run(&mut self, exp: &Experiment, policy: &Policy, from: u32, to: u32) {
         let world = SimWorld::new(vec![exp.model()]);
+        // The same world, where the first side effect's answer is lost.
+        let lossy = (exp.lost_rate > 0.0).then(|| SimWorld {
+            tool_faults: ToolFaults { lose_response: 1 },
+            ..world.clone()
+        });
+        // The payment was approved by the customer who asked for it.
+        let pre_approved = exp.workload.pre_approved();
+        let approved;
+        let cfg = if pre_approved {
+            let mut c = policy.cfg.clone();
+            c.approval.approver = Approver::ApproveAll;
+            approved = c;
+            &approved
+        } else {
+            &policy.cfg
+        };
         if policy.shared_breaker && self.breaker.is_none() {
             self.breaker = policy.cfg.breaker.map(CircuitBreaker::new);
         }
         for i in from..to {
             let seed = exp.seed.wrapping_add(i as u64);
-            let Ok(agent) = world.agent(policy.cfg.clone(), seed, false) else {
+            let world = match &lossy {
+                Some(l) if Rng::stream(seed, streams::LOST).chance(exp.lost_rate) => l,
+                _ => &world,
+            };
+            let Ok(agent) = world.agent(cfg.clone(), seed, false) else {
                 return;
             };
-            let mut agent = agent.starting_at(i as Micros * ARRIVAL);
+            let mut agent = agent.starting_at((i as Micros).saturating_mul(exp.arrival));
             if let Some(b) = self.breaker.take() {
                 agent = agent.with_breaker(b);
             }
-            Sim::new(&world, seed).drive(&mut agent);
+            Sim::new(world, seed).drive(&mut agent);
             let (run, breaker) = agent.into_parts();
             if policy.shared_breaker {
                 self.breaker = breaker;
@@ -284,6 +407,20 @@ impl Accumulator {
             self.cost += o.counters.cost;
             self.tokens_sq += (o.counters.tokens as f64).powi(2);
             self.cost_sq += (o.counters.cost as f64).powi(2);
+            if o.counters.duplicates > 0 {
+                self.duplicated += 1;
+            }
+            if !pre_approved && o.counters.side_effects > 0 {
+                self.unapproved += 1;
+            }
+            let c = &o.counters;
+            for (sq, x) in self
+                .exact_sq
+                .iter_mut()
+                .zip([c.model_calls as u64, c.tokens, c.cost])
+            {
+                *sq = sq.saturating_add(x as u128 * x as u128);
+            }
         }
     }
 
@@ -341,6 +478,8 @@ impl Accumulator {
             cost_sd: sd(self.cost_sq, self.cost as f64 / n),
             latency_hist: histogram(&lat, max, 24),
             calls_hist,
+            duplicated: self.duplicated,
+            unapproved: self.unapproved,
         }
     }
 }
@@ -397,6 +536,12 @@ pub struct Summary {
     pub latency_hist: Histogram,
     /// How many requests made 0, 1, 2, ... model calls.
     pub calls_hist: Vec<u32>,
+    /// Requests that repeated a side effect (a payment charged twice).
+    #[serde(default)]
+    pub duplicated: u32,
+    /// Requests that ran a risky tool nobody approved.
+    #[serde(default)]
+    pub unapproved: u32,
 }
 
 /// How policy B compares with policy A on one measure.
@@ -546,13 +691,13 @@ pub fn summarize(exp: &Experiment, policy: &Policy) -> Summary {
 
 /// The experiment the page's settings describe.
 pub fn experiment(s: &Settings) -> Experiment {
-    Experiment {
-        workload: s.stats_workload,
-        failure_rate: s.stats_rate,
-        latency: s.stats_latency,
-        runs: s.stats_runs.clamp(1, 1_000_000),
-        seed: s.seed,
-    }
+    Experiment::new(
+        s.stats_workload,
+        s.stats_rate,
+        s.stats_latency,
+        s.stats_runs.clamp(1, 1_000_000),
+        s.seed,
+    )
 }
 
 /// Policy B's change, from the settings.
@@ -580,13 +725,7 @@ mod tests {
     use super::*;
 
     fn exp(rate: f64, runs: u32) -> Experiment {
-        Experiment {
-            workload: Workload::Answer,
-            failure_rate: rate,
-            latency: LatencyDist::Fixed,
-            runs,
-            seed: 7,
-        }
+        Experiment::new(Workload::Answer, rate, LatencyDist::Fixed, runs, 7)
     }
 
     #[test]
@@ -599,6 +738,44 @@ mod tests {
             acc.run(&e, &p, c * 100, (c + 1) * 100);
         }
         assert_eq!(acc.summary(), summarize(&e, &p));
+    }
+
+    #[test]
+    fn lost_answers_charge_twice_without_keys_and_once_with_them() {
+        let s = Settings::default();
+        let e = Experiment {
+            lost_rate: 0.2,
+            ..Experiment::new(Workload::Pay, 0.0, LatencyDist::Fixed, 500, 7)
+        };
+        let blind = summarize(&e, &Policy::current(&s));
+        assert!(
+            (70..130).contains(&blind.duplicated),
+            "{}",
+            blind.duplicated
+        );
+        assert_eq!(blind.unapproved, 0, "the customer approved the payment");
+        let mut keyed = Policy::current(&s);
+        keyed.cfg.idempotency = true;
+        let keyed = summarize(&e, &keyed);
+        assert_eq!(keyed.duplicated, 0);
+        assert_eq!(keyed.success_rate, 1.0);
+    }
+
+    #[test]
+    fn an_outage_fails_the_requests_that_arrive_in_it() {
+        let s = Settings::default();
+        let e = Experiment {
+            outage: Some(Outage {
+                from: 0,
+                to: SEC,
+                every: 2 * SEC,
+            }),
+            ..Experiment::new(Workload::Answer, 0.0, LatencyDist::Fixed, 1_000, 7)
+        };
+        let mut p = Policy::current(&s);
+        p.cfg.retry.attempts = 1;
+        // Half the time down, a request every 0.1 s: half the requests fail.
+        assert_eq!(summarize(&e, &p).success_rate, 0.5);
     }
 
     #[test]

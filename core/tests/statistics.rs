@@ -8,13 +8,7 @@ use reliability_core::stats::{summarize, Experiment, LatencyDist, Policy, Varian
 use reliability_core::time::{MS, SEC};
 
 fn experiment(rate: f64, runs: u32) -> Experiment {
-    Experiment {
-        workload: Workload::Answer,
-        failure_rate: rate,
-        latency: LatencyDist::Fixed,
-        runs,
-        seed: 2024,
-    }
+    Experiment::new(Workload::Answer, rate, LatencyDist::Fixed, runs, 2024)
 }
 
 /// With independent faults at rate p, a call succeeds within 3 attempts with probability

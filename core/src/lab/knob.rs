@@ -37,6 +37,11 @@ pub enum Place {
     Herd,
     /// The retry-amplification calculator.
     Amplify,
+    /// The challenge panel: switches of a policy that only the challenges read (whether
+    /// requests share a circuit breaker, whether card J's budgets apply, whether the approval
+    /// gate is on). A challenge's policy also reads knobs shown elsewhere: see
+    /// [`crate::challenge::POLICY_KNOBS`].
+    Challenge,
     /// Not a control of its own: set by a button (a human's decision, the kill switch).
     Button,
 }

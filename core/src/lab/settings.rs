@@ -9,6 +9,10 @@
 //! its defaults has no query at all. Reading a link never fails: a value that is missing,
 //! malformed or out of range keeps its default, and each one ignored comes back as a
 //! [`Notice`] saying why.
+//!
+//! A link may also name a challenge or share a result (`challenge=...`, `claim=...` and the
+//! `ch_*` parameters, see [`crate::challenge`]): those are read by the challenge module and
+//! passed over here without a notice.
 
 use super::knob::{last_index, Choice, Knob, KnobValue, Place, Unit, DECISIONS};
 use super::CardId;
@@ -224,6 +228,23 @@ settings! {
         label: "Retry-After", help: "the server asks every retry to wait at least this long (0: no hint)",
         unit: Unit::Seconds, min: 0.0, max: 10.0, step: 0.5, place: Place::Amplify,
     }
+    /// Challenges: every request shares one circuit breaker (threshold and cooldown from the
+    /// advanced knobs).
+    use_breaker: bool = false, {
+        label: "Circuit breaker",
+        help: "requests share one circuit breaker (its threshold and cooldown are under advanced)",
+        unit: Unit::Toggle, min: 0.0, max: 1.0, step: 1.0, place: Place::Challenge,
+    }
+    /// Challenges: card J's token, cost and wall-time caps stop each request.
+    use_budgets: bool = false, {
+        label: "Budgets", help: "card J's token, cost and wall-time caps stop each request",
+        unit: Unit::Toggle, min: 0.0, max: 1.0, step: 1.0, place: Place::Challenge,
+    }
+    /// Challenges: risky tools wait for a human yes; off, they run unapproved.
+    approval_gate: bool = true, {
+        label: "Approval gate", help: "risky tools need a human yes; off, they run unapproved",
+        unit: Unit::Toggle, min: 0.0, max: 1.0, step: 1.0, place: Place::Challenge,
+    }
 }
 
 /// The errors card L can inject.
@@ -408,6 +429,7 @@ impl Settings {
             if name.starts_with("utm_")
                 || matches!(name.as_str(), "fbclid" | "gclid" | "ref")
                 || VIEW_PARAMS.contains(&name.as_str())
+                || crate::challenge::is_link_param(&name)
             {
                 continue;
             }
