@@ -146,6 +146,9 @@ pub enum Reply {
         /// The model's id for this request (a real API pairs the tool's result with it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
+        /// The model's whole reply as the API sent it (JSON), to send back unchanged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        raw: Option<String>,
     },
 }
 
@@ -310,6 +313,16 @@ pub enum Status {
     AwaitingApproval,
     /// Done: call [`Agent::into_run`].
     Finished,
+}
+
+/// Something that performs what an agent asks: the simulator ([`crate::sim::Sim`]), a
+/// recording ([`crate::recorded::Recorded`]), a real model API (the page's live panel).
+pub trait Driver {
+    /// Performs what `agent` wants until it finishes or waits for something this driver cannot
+    /// give (a human's answer, more of a recording).
+    fn drive(&mut self, agent: &mut Agent) -> Status;
+    /// The side effects committed so far, taken out.
+    fn take_effects(&mut self) -> Vec<crate::tools::Effect>;
 }
 
 /// A model call the agent wants made.
@@ -561,21 +574,18 @@ impl Agent {
 
     /// What the agent wants next. A call is returned once; until its reply comes, polling
     /// again returns [`Action::Wait`] for its deadline.
-    #[inline(always)]
     pub fn poll(&mut self) -> Action<'_> {
         self.state.poll()
     }
 
     /// A model call's reply (or error) arrived at `now`. A reply after the call's deadline
     /// counts as a timeout at the deadline. Ignored unless a model call is in flight.
-    #[inline(always)]
     pub fn handle_model_reply(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
         self.state.handle_model_reply(now, result)
     }
 
     /// A tool call's reply (or error) arrived at `now`. Ignored unless a tool call is in
     /// flight.
-    #[inline(always)]
     pub fn handle_tool_reply(&mut self, now: Micros, result: Result<ToolReply, CallError>) {
         self.state.handle_tool_reply(now, result)
     }
@@ -583,7 +593,6 @@ impl Agent {
     /// The world reports that the tool call in flight committed a side effect at `at`
     /// (`duplicate` when it repeats an earlier one): before its reply, or instead of it when
     /// the reply is lost.
-    #[inline(always)]
     pub fn handle_side_effect(&mut self, at: Micros, duplicate: bool) {
         self.state.handle_side_effect(at, duplicate)
     }
@@ -591,7 +600,6 @@ impl Agent {
     /// Virtual time has reached `now` with no other input: a call in flight times out at its
     /// deadline, a backoff wait ends, an approval deadline denies and escalates, a kill switch
     /// set for this time stops the run.
-    #[inline(always)]
     pub fn handle_timeout(&mut self, now: Micros) {
         self.state.handle_timeout(now)
     }
@@ -606,6 +614,15 @@ impl Agent {
     /// before anything else begins.
     pub fn engage_kill_switch(&mut self, now: Micros) {
         self.state.engage_kill_switch(now)
+    }
+
+    /// Hands back the call [`Agent::poll`] just returned, unperformed: the next poll returns it
+    /// again. (A driver that stops before performing it, or a restored checkpoint whose call
+    /// was in flight, uses this.)
+    pub fn unpoll(&mut self) {
+        if let Phase::InFlight { issued, .. } = &mut self.state.phase {
+            *issued = false;
+        }
     }
 
     /// The run so far: finished, or a snapshot of a paused or unfinished one.
@@ -671,7 +688,6 @@ impl State {
 
     /// What the agent wants next. A call is returned once; until its reply comes, polling
     /// again returns [`Action::Wait`] for its deadline.
-    #[inline(always)]
     fn poll(&mut self) -> Action<'_> {
         self.advance();
         let fresh = match &mut self.phase {
@@ -728,7 +744,6 @@ impl State {
 
     /// A model call's reply (or error) arrived at `now`. A reply after the call's deadline
     /// counts as a timeout at the deadline. Ignored unless a model call is in flight.
-    #[inline(always)]
     fn handle_model_reply(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
         let Some(deadline) = self.in_flight(|c| matches!(c, Callee::Model { .. })) else {
             return;
@@ -736,16 +751,20 @@ impl State {
         if now > deadline {
             return self.handle_timeout(deadline);
         }
-        if let Ok(r) = &result {
-            self.counters.tokens += r.tokens.input + r.tokens.output;
-            self.counters.cost += r.cost;
-        }
-        self.finish_attempt(now, result.map(|r| r.reply).map(Payload::Model));
+        let replied = match &result {
+            Ok(r) => {
+                self.counters.tokens += r.tokens.input + r.tokens.output;
+                self.counters.cost += r.cost;
+                self.trace.is_some().then_some((r.tokens, r.cost))
+            }
+            Err(_) => None,
+        };
+        let result = result.map(|r| r.reply);
+        self.finish_attempt_with(now, result.map(Payload::Model), replied);
     }
 
     /// A tool call's reply (or error) arrived at `now`. Ignored unless a tool call is in
     /// flight.
-    #[inline(always)]
     fn handle_tool_reply(&mut self, now: Micros, result: Result<ToolReply, CallError>) {
         let Some(deadline) = self.in_flight(|c| matches!(c, Callee::Tool { .. })) else {
             return;
@@ -761,7 +780,7 @@ impl State {
     /// the reply is lost.
     fn handle_side_effect(&mut self, at: Micros, duplicate: bool) {
         let Some(Call {
-            callee: Callee::Tool { call, .. },
+            callee: Callee::Tool { call, key },
             ..
         }) = &self.call
         else {
@@ -772,8 +791,12 @@ impl State {
             self.counters.duplicates += 1;
         }
         if self.trace.is_some() {
-            let call = call.clone();
-            self.emit(at, 0, || EventKind::SideEffect { call, duplicate });
+            let (call, key) = (call.clone(), *key);
+            self.emit(at, 0, || EventKind::SideEffect {
+                call,
+                key,
+                duplicate,
+            });
         }
     }
 
@@ -915,7 +938,6 @@ impl State {
     // -----------------------------------------------------------------------------------------
 
     /// Takes every step that needs nothing from outside.
-    #[inline(always)]
     fn advance(&mut self) {
         loop {
             match self.phase {
@@ -927,7 +949,6 @@ impl State {
     }
 
     /// The deadline of the call in flight, if `is` accepts its callee.
-    #[inline(always)]
     fn in_flight(&self, is: impl Fn(&Callee) -> bool) -> Option<Micros> {
         match (&self.phase, &self.call) {
             (Phase::InFlight { deadline, .. }, Some(call)) if is(&call.callee) => Some(*deadline),
@@ -1015,6 +1036,17 @@ impl State {
     }
 
     fn finish_attempt(&mut self, now: Micros, result: Result<Payload, CallError>) {
+        self.finish_attempt_with(now, result, None)
+    }
+
+    /// Ends the attempt in flight at `now`. `replied` holds a model reply's tokens and cost
+    /// when the trace records the reply itself.
+    fn finish_attempt_with(
+        &mut self,
+        now: Micros,
+        result: Result<Payload, CallError>,
+        replied: Option<(TokenUsage, MicroUsd)>,
+    ) {
         let Phase::InFlight { start, .. } = self.phase else {
             return;
         };
@@ -1032,6 +1064,14 @@ impl State {
                 attempt,
                 error,
             });
+            if let (Some((tokens, cost)), Ok(Payload::Model(reply))) = (replied, &result) {
+                let reply = reply.clone();
+                self.emit(self.now, 0, || EventKind::Replied {
+                    reply,
+                    tokens,
+                    cost,
+                });
+            }
         }
         let error = match result {
             Ok(payload) => {
@@ -1208,7 +1248,7 @@ impl State {
                 if kind.risk() == Risk::Risky {
                     self.emit(self.now, 0, || EventKind::Gate {
                         tool: kind.name().into(),
-                        gate: GateEvent::Decided(Decision::Approve),
+                        gate: GateEvent::ApprovedByPolicy,
                     });
                 }
                 self.start_tool(call)

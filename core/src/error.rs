@@ -26,6 +26,8 @@ pub enum ErrorKind {
     CircuitOpen,
     /// Nobody answered the approval gate before its deadline.
     ApprovalTimeout,
+    /// The service answered, but its reply could not be read (cut short, not JSON).
+    BadReply,
 }
 
 /// When a human should hear about an error.
@@ -83,7 +85,10 @@ impl ErrorKind {
     pub const fn blames_the_service(self) -> bool {
         matches!(
             self,
-            ErrorKind::Http(429 | 500..=599) | ErrorKind::Timeout | ErrorKind::Network
+            ErrorKind::Http(429 | 500..=599)
+                | ErrorKind::Timeout
+                | ErrorKind::Network
+                | ErrorKind::BadReply
         )
     }
 
@@ -92,7 +97,9 @@ impl ErrorKind {
         let (retry, alert) = match self {
             ErrorKind::Http(429) => (true, Alert::IfPersistent),
             ErrorKind::Http(500 | 502 | 503 | 504 | 529) => (true, Alert::Maybe),
-            ErrorKind::Timeout | ErrorKind::Network => (true, Alert::IfRepeated),
+            ErrorKind::Timeout | ErrorKind::Network | ErrorKind::BadReply => {
+                (true, Alert::IfRepeated)
+            }
             ErrorKind::Http(401 | 403) => (false, Alert::Yes),
             ErrorKind::Http(404) => (false, Alert::Maybe),
             ErrorKind::Http(_) => (false, Alert::Yes),
@@ -117,6 +124,7 @@ impl ErrorKind {
             ErrorKind::UnknownTool => "unknown_tool".into(),
             ErrorKind::CircuitOpen => "circuit_open".into(),
             ErrorKind::ApprovalTimeout => "approval_timeout".into(),
+            ErrorKind::BadReply => "bad_reply".into(),
         }
     }
 }
@@ -212,13 +220,23 @@ impl fmt::Display for CallError {
                 if let Some(ra) = self.retry_after {
                     write!(f, " (Retry-After {})", Secs(ra))?;
                 }
+                if let Some(d) = &self.detail {
+                    write!(f, ": {d}")?;
+                }
                 Ok(())
             }
             ErrorKind::Timeout => match self.after {
                 Some(after) => write!(f, "call timed out after {}", Secs(after)),
                 None => f.write_str("call timed out"),
             },
-            ErrorKind::Network => f.write_str("network error: connection reset"),
+            ErrorKind::Network => match &self.detail {
+                Some(d) => write!(f, "network error: {d}"),
+                None => f.write_str("network error: connection reset"),
+            },
+            ErrorKind::BadReply => match &self.detail {
+                Some(d) => write!(f, "the reply could not be read: {d}"),
+                None => f.write_str("the reply could not be read"),
+            },
             ErrorKind::InvalidArgs => match &self.detail {
                 Some(d) => write!(f, "invalid tool arguments: {d}"),
                 None => f.write_str("invalid tool arguments"),

@@ -103,7 +103,7 @@ pub fn suggestion(error: &CallError) -> &'static str {
         ErrorKind::Http(429) => {
             "Wait for the rate limit to reset, or raise the quota, then re-run."
         }
-        ErrorKind::Http(500..=599) | ErrorKind::Network => {
+        ErrorKind::Http(500..=599) | ErrorKind::Network | ErrorKind::BadReply => {
             "Check the service's status page; re-run once it is healthy."
         }
         ErrorKind::Timeout => {

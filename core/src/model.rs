@@ -352,6 +352,7 @@ const fn call(name: &'static str, args: &'static [(Cow<'static, str>, Arg)]) -> 
             args: Cow::Borrowed(args),
         },
         id: None,
+        raw: None,
     }
 }
 

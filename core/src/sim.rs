@@ -12,8 +12,9 @@
 //! draws.
 
 use crate::agent::{
-    Action, Agent, AgentConfig, ModelReply, Run, Status, Task, TokenUsage, ToolReply,
+    Action, Agent, AgentConfig, Driver, ModelReply, Run, Status, Task, TokenUsage, ToolReply,
 };
+use crate::approval::Decision;
 use crate::caps::MicroUsd;
 use crate::fallback::{Ladder, Rung};
 use crate::model::ModelSpec;
@@ -98,6 +99,7 @@ pub struct Sim<'w> {
     world: World,
     faults: Rng,
     latency: Rng,
+    human: Option<Decision>,
 }
 
 impl<'w> Sim<'w> {
@@ -109,6 +111,7 @@ impl<'w> Sim<'w> {
             world: World::default(),
             faults: Rng::stream(seed, streams::FAULTS),
             latency: Rng::stream(seed, streams::LATENCY),
+            human: None,
         }
     }
 
@@ -123,13 +126,16 @@ impl<'w> Sim<'w> {
     }
 
     /// Performs one action of `agent`. `Some` when the run is finished or paused for a human.
-    #[inline(always)]
     pub fn step(&mut self, agent: &mut Agent) -> Option<Status> {
         match agent.poll() {
             Action::Done => return Some(Status::Finished),
-            Action::AskHuman { deadline, .. } => match deadline {
-                Some(at) => agent.handle_timeout(at),
-                None => return Some(Status::AwaitingApproval),
+            Action::AskHuman { deadline, .. } => match (self.human.take(), deadline) {
+                (Some(d), _) => {
+                    let now = agent.now();
+                    agent.handle_decision(now, d)
+                }
+                (None, Some(at)) => agent.handle_timeout(at),
+                (None, None) => return Some(Status::AwaitingApproval),
             },
             Action::Wait { until } => agent.handle_timeout(until),
             Action::CallModel(call) => {
@@ -200,11 +206,27 @@ impl<'w> Sim<'w> {
         &self.world.effects
     }
 
+    /// Answers the approval gate: the simulator has no human, so a card's set-up gives it
+    /// the answer a person gave (the page's buttons).
+    pub fn answer(&mut self, decision: Option<Decision>) {
+        self.human = decision;
+    }
+
     /// The run of `agent`, with this world's side effects.
     pub fn finish(self, agent: Agent) -> Run {
         let mut run = agent.into_run();
         run.effects = self.world.effects;
         run
+    }
+}
+
+impl Driver for Sim<'_> {
+    fn drive(&mut self, agent: &mut Agent) -> Status {
+        Sim::drive(self, agent)
+    }
+
+    fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.world.effects)
     }
 }
 

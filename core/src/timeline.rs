@@ -192,6 +192,7 @@ pub fn layout(run: &Run) -> Timeline {
                     };
                     mark(Lane::Tool, kind, e.to_string());
                 }
+                GateEvent::ApprovedByPolicy => mark(Lane::Tool, Kind::Approved, e.to_string()),
                 GateEvent::DeniedByDefault | GateEvent::TimedOut => {
                     pending_since = None;
                     mark(Lane::Tool, Kind::Blocked, e.to_string());

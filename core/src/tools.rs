@@ -395,7 +395,41 @@ impl World {
         if let Some(done) = key.and_then(|k| self.store.get(k)) {
             return Executed::Deduplicated(done);
         }
-        let output = match call {
+        let output = self.output_of(call);
+        if call.kind().has_side_effect() {
+            self.effects.push(Effect {
+                at: now,
+                call: call.clone(),
+                key,
+            });
+            if let Some(k) = key {
+                self.store.record(k, output.clone());
+            }
+            if self.lost < faults.lose_response {
+                self.lost += 1;
+                return Executed::Lost;
+            }
+        }
+        Executed::Ran(output)
+    }
+
+    /// A world that has already committed `effects` (a run restored from its recording): its
+    /// ledger, and its memory of their keys.
+    pub fn replayed(effects: Vec<Effect>) -> World {
+        let mut world = World::default();
+        for e in effects {
+            let output = world.output_of(&e.call);
+            if let Some(k) = e.key {
+                world.store.record(k, output);
+            }
+            world.effects.push(e);
+        }
+        world
+    }
+
+    /// What `call` returns in this world now.
+    fn output_of(&self, call: &ToolCall) -> ToolOutput {
+        match call {
             ToolCall::Multiply { a, b } => ToolOutput::Number(a.saturating_mul(*b)),
             ToolCall::SendEmail { to, .. } => {
                 ToolOutput::Text(format!("email sent to {to} (pretend)"))
@@ -426,22 +460,7 @@ impl World {
                 offset + 1,
                 offset + count
             )),
-        };
-        if call.kind().has_side_effect() {
-            self.effects.push(Effect {
-                at: now,
-                call: call.clone(),
-                key,
-            });
-            if let Some(k) = key {
-                self.store.record(k, output.clone());
-            }
-            if self.lost < faults.lose_response {
-                self.lost += 1;
-                return Executed::Lost;
-            }
         }
-        Executed::Ran(output)
     }
 
     /// Side effects that repeat an earlier one (same call): what idempotency prevents.

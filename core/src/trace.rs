@@ -52,6 +52,8 @@ pub enum GateEvent {
     Decided(Decision),
     /// Nobody was asked: denied by default.
     DeniedByDefault,
+    /// Nobody was asked: the policy approves every risky tool.
+    ApprovedByPolicy,
     /// Nobody answered before the deadline: denied and escalated.
     TimedOut,
 }
@@ -136,8 +138,21 @@ pub enum EventKind {
     SideEffect {
         /// The call that did it.
         call: ToolCall,
+        /// The idempotency key it carried, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<crate::idempotency::IdempotencyKey>,
         /// True when it repeats an earlier identical effect (a duplicate).
         duplicate: bool,
+    },
+    /// The model's reply to the attempt just before: what it said and what it cost. (What a
+    /// recorded trace replays, without the model.)
+    Replied {
+        /// The reply.
+        reply: crate::agent::Reply,
+        /// Its tokens.
+        tokens: crate::agent::TokenUsage,
+        /// Its cost, in micro-dollars.
+        cost: u64,
     },
     /// A cap stopped the run.
     Cap {
@@ -278,6 +293,9 @@ impl fmt::Display for Event {
             EventKind::Gate { tool, gate } => match gate {
                 GateEvent::Waiting => write!(f, "{tool} is risky: waiting for a human decision"),
                 GateEvent::Decided(Decision::Approve) => write!(f, "{tool}: a human approved"),
+                GateEvent::ApprovedByPolicy => {
+                    write!(f, "{tool}: approved up front by the policy")
+                }
                 GateEvent::Decided(Decision::Deny) => write!(f, "{tool}: a human denied, blocked"),
                 GateEvent::DeniedByDefault => {
                     write!(
@@ -302,12 +320,35 @@ impl fmt::Display for Event {
             ),
             EventKind::SideEffect {
                 call,
-                duplicate: false,
-            } => write!(f, "side effect: {call}"),
-            EventKind::SideEffect {
-                call,
-                duplicate: true,
-            } => write!(f, "DUPLICATE side effect: {call}"),
+                key,
+                duplicate,
+            } => {
+                if *duplicate {
+                    f.write_str("DUPLICATE ")?;
+                }
+                write!(f, "side effect: {call}")?;
+                if let Some(k) = key {
+                    write!(f, " (idempotency key {k})")?;
+                }
+                Ok(())
+            }
+            EventKind::Replied {
+                reply,
+                tokens,
+                cost,
+            } => {
+                let what = match reply {
+                    crate::agent::Reply::Answer { .. } => "an answer",
+                    crate::agent::Reply::Tool { .. } => "a tool request",
+                };
+                write!(
+                    f,
+                    "the model replied with {what}: {} tokens in, {} out, {}",
+                    tokens.input,
+                    tokens.output,
+                    crate::caps::fmt_usd(*cost)
+                )
+            }
             EventKind::Cap { hit } => write!(f, "{hit}"),
             EventKind::Killed { switched } if *switched < self.at => write!(
                 f,

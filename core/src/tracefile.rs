@@ -1,46 +1,76 @@
-//! Trace files: a card's run saved as versioned JSON, read back with clear errors, and replayed
-//! against the engine.
+//! Trace files: a run saved as versioned JSON, read back with clear errors, and replayed
+//! against the engine through driver 2 ([`crate::recorded`]).
 //!
-//! A file names its format and version, the scenario, the settings as a permalink query (the
-//! same text the address bar holds) and the run. Reading checks each of those in turn, so a
-//! broken file says what is wrong with it: not JSON, cut short, someone else's format, a
-//! version from the future, or a run that does not fit the schema.
+//! A file names its format and version, the card (or the live run it came from), every
+//! setting as a link query, the run (its outcome and events, for people and for comparison)
+//! and its tape: every input the engine was given (model replies, tool results, errors,
+//! timeouts, decisions). Reading checks each of those in turn, so a broken file says what is
+//! wrong with it: not JSON, cut short, someone else's format, a version this lab does not
+//! read, or a part that does not fit the schema.
+//!
+//! Replaying feeds the tape to a fresh agent under the file's policy: no model and no
+//! simulator are involved, so a recording made against a real model replays offline. The
+//! replayed run is compared with the file's, event by event; the first event that differs is
+//! where this engine would act differently.
 
 use crate::agent::Run;
-use crate::lab::{simulate, CardId, CardRun, Settings};
+use crate::lab::{replay as replay_card, CardId, CardRun, Settings};
+use crate::recorded::{first_difference, Tape};
 use crate::trace::EventKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The `format` every trace file carries.
 pub const FORMAT: &str = "agent-reliability-lab/trace";
-/// The version this engine writes and reads.
-pub const VERSION: u32 = 1;
+/// The version this engine writes and reads: 2 added the tape (version 1 files have no
+/// recorded replies to replay).
+pub const VERSION: u32 = 2;
 
 /// A saved run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceFile {
     /// Always [`FORMAT`].
     pub format: String,
-    /// The format version ([`VERSION`]).
+    /// [`VERSION`] when written by this engine.
     pub version: u32,
-    /// Which card.
-    pub scenario: CardId,
-    /// The settings, as a permalink query.
+    /// Where the run came from.
+    pub source: Source,
+    /// Every setting, as a link query.
     pub settings: String,
     /// The run.
     pub run: Run,
+    /// Every input the engine was given.
+    pub tape: Tape,
+}
+
+/// Where a saved run came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A card of the lab, simulated.
+    Card(CardId),
+    /// The live panel: a real model, by name (never the key, never the address).
+    Live {
+        /// The model's id.
+        model: String,
+    },
 }
 
 impl TraceFile {
-    /// A file for `card`, run with `settings`.
+    /// A file for a card's run.
     pub fn new(card: &CardRun, settings: &Settings) -> Self {
+        TraceFile::of(Source::Card(card.id), &card.run, settings)
+    }
+
+    /// A file for `run` from `source`.
+    pub fn of(source: Source, run: &Run, settings: &Settings) -> Self {
         TraceFile {
             format: FORMAT.to_string(),
             version: VERSION,
-            scenario: card.id,
+            source,
             settings: settings.to_full_query(),
-            run: card.run.clone(),
+            tape: Tape::of(run),
+            run: run.clone(),
         }
     }
 
@@ -49,7 +79,7 @@ impl TraceFile {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The settings the run was made with.
+    /// The settings the file was made with (values this lab cannot read keep their defaults).
     pub fn settings(&self) -> Settings {
         Settings::from_query(&self.settings).0
     }
@@ -58,28 +88,33 @@ impl TraceFile {
 /// Why a trace file could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImportError {
-    /// The file is empty.
+    /// Nothing in it.
     Empty,
     /// Not JSON at all.
     NotJson {
-        /// Where, and what the parser said.
+        /// The parser's words.
         detail: String,
     },
-    /// JSON that stops in the middle: a truncated file.
+    /// The JSON stops in the middle.
     Truncated,
     /// JSON, but not a trace file of this lab.
     Foreign {
-        /// What it looked like instead.
+        /// Why not.
         detail: String,
     },
-    /// A trace file from a newer version of the lab.
+    /// Written by a newer lab.
     FutureVersion {
-        /// The file's version.
+        /// Its version.
         version: u64,
     },
-    /// A trace file of this version whose content does not fit.
+    /// Written by an older lab, in a version this one does not read.
+    OldVersion {
+        /// Its version.
+        version: u64,
+    },
+    /// The right format and version, but a part does not fit.
     Invalid {
-        /// Which part, and why.
+        /// What is wrong.
         detail: String,
     },
 }
@@ -94,6 +129,10 @@ impl fmt::Display for ImportError {
             ImportError::FutureVersion { version } => write!(
                 f,
                 "this trace file is version {version}, made by a newer lab; this page reads version {VERSION}"
+            ),
+            ImportError::OldVersion { version } => write!(
+                f,
+                "this trace file is version {version}, made by an older lab: it holds no recorded replies to replay. Export the run again from this page"
             ),
             ImportError::Invalid { detail } => write!(f, "the trace file is damaged: {detail}"),
         }
@@ -110,32 +149,72 @@ pub fn import(text: &str) -> Result<TraceFile, ImportError> {
     })
 }
 
+/// What replaying a saved run against this engine showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// The tool calls the file's run made.
+    pub saved: Vec<String>,
+    /// The tool calls the replay made.
+    pub replayed: Vec<String>,
+    /// The replay is the very same run.
+    pub identical: bool,
+    /// The first event that differs: (its number, the file's, the replay's).
+    pub first_difference: Option<(usize, String, String)>,
+}
+
+impl ReplayReport {
+    /// Same tool calls in the same order?
+    pub fn same_tool_calls(&self) -> bool {
+        self.saved == self.replayed
+    }
+}
+
+/// Replays a file's tape under its own settings (driver 2) and compares with its run.
+pub fn replay(file: &TraceFile) -> ReplayReport {
+    let again = replay_file(file.source.clone(), &file.settings(), &file.tape);
+    ReplayReport {
+        saved: tool_calls(&file.run),
+        replayed: tool_calls(&again),
+        identical: again == file.run,
+        first_difference: first_difference(&file.run.trace, &again.trace),
+    }
+}
+
+/// Replays a tape from `source` under `settings`.
+pub fn replay_file(source: Source, settings: &Settings, tape: &Tape) -> Run {
+    match source {
+        Source::Card(id) => replay_card(id, settings, tape),
+        Source::Live { model } => crate::live::replay(settings, &model, tape),
+    }
+}
+
 /// A trace file checked against this engine without reading its run into the engine's types
-/// (the page's reader: the engine is deterministic, so it re-runs the file's settings and
-/// compares; this keeps the web page's download small).
+/// (the page's reader: it reads the header, the settings and the tape, replays the tape, and
+/// compares the replay with the file's run as JSON; this keeps the web page's download small).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checked {
-    /// Which card.
-    pub scenario: CardId,
-    /// The settings the file was made with (a permalink query).
+    /// Where the run came from.
+    pub source: Source,
+    /// The file's settings, as written.
     pub settings: String,
-    /// This engine's run for those settings.
+    /// The run this engine made from the file's tape.
     pub replayed: Run,
-    /// The comparison.
+    /// How it compares.
     pub report: ReplayReport,
-    /// The file's own answer, for when it differs.
+    /// The answer the file claims.
     pub saved_answer: String,
 }
 
 /// Reads a trace file for the page: the same checks and messages as [`import`], then a
-/// replay of its settings compared with the file's run.
+/// replay of its tape (driver 2) compared with the file's run.
 pub fn check(text: &str) -> Result<Checked, ImportError> {
     check_header(text)?;
     #[derive(Deserialize)]
     struct Light {
-        scenario: CardId,
+        source: Source,
         settings: String,
         run: serde_json::Value,
+        tape: Tape,
     }
     let file: Light = serde_json::from_str(text).map_err(|e| ImportError::Invalid {
         detail: e.to_string(),
@@ -169,14 +248,36 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
             saved_calls.push(call);
         }
     }
-    let settings = (Settings::from_query(&file.settings).0).sanitized();
-    let replayed = simulate(file.scenario, &settings, true);
+    let settings = Settings::from_query(&file.settings).0;
+    let replayed = replay_file(file.source.clone(), &settings, &file.tape);
     // Values go through the same (pretty) writer the export uses: one serialiser in the page.
     fn as_value<T: Serialize>(x: &T) -> Option<serde_json::Value> {
         let text = serde_json::to_string_pretty(x).ok()?;
         serde_json::from_str(&text).ok()
     }
     let identical = as_value(&replayed).is_some_and(|v| v == file.run);
+    // The first event that differs, in words: the file's own line for it (its `detail`).
+    let first_difference = (0..trace.len().max(replayed.trace.len())).find_map(|i| {
+        let mine = replayed.trace.get(i);
+        let theirs = trace.get(i);
+        let same = match (mine.and_then(as_value), theirs) {
+            (Some(a), Some(b)) => &a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        (!same).then(|| {
+            let said = theirs
+                .and_then(|e| e.get("detail"))
+                .and_then(|d| d.as_str())
+                .unwrap_or("(none)")
+                .to_string();
+            (
+                i,
+                said,
+                mine.map_or("(none)".to_string(), |e| e.to_string()),
+            )
+        })
+    });
     // The file's calls are named like the engine's where they match, else shown as JSON.
     let replayed_calls: Vec<&crate::tools::ToolCall> = replayed
         .trace
@@ -199,12 +300,13 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
         })
         .collect();
     Ok(Checked {
-        scenario: file.scenario,
+        source: file.source,
         settings: file.settings,
         report: ReplayReport {
             saved,
             replayed: tool_calls(&replayed),
             identical,
+            first_difference,
         },
         replayed,
         saved_answer,
@@ -255,11 +357,7 @@ fn check_header(text: &str) -> Result<(), ImportError> {
     match header.version {
         Some(v) if v == u64::from(VERSION) => {}
         Some(v) if v > u64::from(VERSION) => return Err(ImportError::FutureVersion { version: v }),
-        Some(v) => {
-            return Err(ImportError::Invalid {
-                detail: format!("version {v} is not one this page reads"),
-            })
-        }
+        Some(v) => return Err(ImportError::OldVersion { version: v }),
         None => {
             return Err(ImportError::Invalid {
                 detail: "\"version\" is missing".into(),
@@ -287,12 +385,15 @@ pub struct Session {
 /// The `format` of a saved session.
 pub const SESSION_FORMAT: &str = "agent-reliability-lab/session";
 
+/// The version of a saved session.
+pub const SESSION_VERSION: u32 = 1;
+
 impl Session {
     /// A session for `settings`, with the replay of `playing` at the given virtual time.
     pub fn new(settings: &Settings, playing: Option<(CardId, u64)>) -> Self {
         Session {
             format: SESSION_FORMAT.to_string(),
-            version: VERSION,
+            version: SESSION_VERSION,
             settings: settings.to_query(),
             playing,
         }
@@ -315,13 +416,91 @@ impl Session {
         if s.format != SESSION_FORMAT {
             return Err(format!("its format is {}", crate::quote(&s.format)));
         }
-        if s.version != VERSION {
+        if s.version != SESSION_VERSION {
             return Err(format!(
-                "it is version {}; this page reads version {VERSION}",
+                "it is version {}; this page reads version {SESSION_VERSION}",
                 s.version
             ));
         }
         Ok(s)
+    }
+}
+
+/// A run in progress saved after every input, so a reload resumes it: the live panel's
+/// checkpoint. It holds the settings, the model and address, when the run started (wall
+/// clock), and the tape of inputs so far; a fresh agent fed the tape is where the run was.
+/// It never holds the API key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Always [`CHECKPOINT_FORMAT`].
+    pub format: String,
+    /// [`CHECKPOINT_VERSION`] when written by this engine.
+    pub version: u32,
+    /// Every setting, as a link query.
+    pub settings: String,
+    /// The model's id.
+    pub model: String,
+    /// The API's address (`{base}/v1/messages`).
+    pub base: String,
+    /// When the run started, in wall-clock milliseconds.
+    pub started: f64,
+    /// Every input so far.
+    pub tape: Tape,
+}
+
+/// The `format` of a checkpoint.
+pub const CHECKPOINT_FORMAT: &str = "agent-reliability-lab/checkpoint";
+/// The version of a checkpoint this engine writes and reads.
+pub const CHECKPOINT_VERSION: u32 = 1;
+
+impl Checkpoint {
+    /// A checkpoint of `run` (its events so far).
+    pub fn new(settings: &Settings, model: &str, base: &str, started: f64, run: &Run) -> Self {
+        Checkpoint {
+            format: CHECKPOINT_FORMAT.to_string(),
+            version: CHECKPOINT_VERSION,
+            settings: settings.to_full_query(),
+            model: model.to_string(),
+            base: base.to_string(),
+            started,
+            tape: Tape::of(run),
+        }
+    }
+
+    /// The stored text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a stored checkpoint; the error says what is wrong with it.
+    pub fn parse(text: &str) -> Result<Checkpoint, String> {
+        #[derive(Deserialize)]
+        struct Header {
+            #[serde(default)]
+            format: Option<String>,
+            #[serde(default)]
+            version: Option<u64>,
+        }
+        let header: Header = serde_json::from_str(text).map_err(|e| {
+            if e.is_eof() {
+                "it is cut short".to_string()
+            } else {
+                "it is not a checkpoint of this lab".to_string()
+            }
+        })?;
+        if header.format.as_deref() != Some(CHECKPOINT_FORMAT) {
+            return Err("it is not a checkpoint of this lab".to_string());
+        }
+        match header.version {
+            Some(v) if v == u64::from(CHECKPOINT_VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                "it was saved in format version {v}; this page reads version {CHECKPOINT_VERSION}"
+            ))
+            }
+            None => return Err("it has no version".to_string()),
+        }
+        serde_json::from_str(text).map_err(|e| format!("it is damaged ({e})"))
     }
 }
 
@@ -334,35 +513,6 @@ pub fn tool_calls(run: &Run) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// What replaying a saved run against this engine showed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReplayReport {
-    /// The saved run's tool calls.
-    pub saved: Vec<String>,
-    /// The engine's tool calls for the same settings.
-    pub replayed: Vec<String>,
-    /// True when the whole run (outcome and trace) is identical.
-    pub identical: bool,
-}
-
-impl ReplayReport {
-    /// Same tool calls, in the same order?
-    pub fn same_tool_calls(&self) -> bool {
-        self.saved == self.replayed
-    }
-}
-
-/// Re-runs a saved file's scenario with its settings and compares.
-pub fn replay(file: &TraceFile) -> ReplayReport {
-    let settings = (file.settings()).sanitized();
-    let again = simulate(file.scenario, &settings, true);
-    ReplayReport {
-        saved: tool_calls(&file.run),
-        replayed: tool_calls(&again),
-        identical: again == file.run,
-    }
 }
 
 #[cfg(test)]
@@ -433,6 +583,32 @@ mod tests {
     }
 
     #[test]
+    fn a_checkpoint_round_trips_and_never_holds_a_key() {
+        let s = Settings::default();
+        let run = run_card(CardId::A, &s).run;
+        let c = Checkpoint::new(
+            &s,
+            "claude-haiku-4-5",
+            "https://api.anthropic.com",
+            1e12,
+            &run,
+        );
+        let json = c.to_json();
+        assert_eq!(Checkpoint::parse(&json), Ok(c));
+        assert!(!json.contains("key") || !json.contains("sk-"));
+        assert!(Checkpoint::parse("{\"format\":")
+            .unwrap_err()
+            .contains("cut short"));
+        let old = json.replacen("\"version\":1", "\"version\":0", 1);
+        assert!(Checkpoint::parse(&old)
+            .unwrap_err()
+            .contains("format version 0"));
+        assert!(Checkpoint::parse("[]")
+            .unwrap_err()
+            .contains("not a checkpoint"));
+    }
+
+    #[test]
     fn each_kind_of_bad_file_says_what_is_wrong() {
         let json = file().to_json();
         assert_eq!(import("  "), Err(ImportError::Empty));
@@ -443,7 +619,7 @@ mod tests {
             import(r#"{"format":"chrome-trace","version":1}"#),
             Err(ImportError::Foreign { .. })
         ));
-        let future = json.replacen("\"version\": 1", "\"version\": 7", 1);
+        let future = json.replacen("\"version\": 2", "\"version\": 7", 1);
         assert_eq!(
             import(&future),
             Err(ImportError::FutureVersion { version: 7 })

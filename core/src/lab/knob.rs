@@ -37,6 +37,8 @@ pub enum Place {
     Herd,
     /// The retry-amplification calculator.
     Amplify,
+    /// The live panel (a real model).
+    Live,
     /// The challenge panel: switches of a policy that only the challenges read (whether
     /// requests share a circuit breaker, whether card J's budgets apply, whether the approval
     /// gate is on). A challenge's policy also reads knobs shown elsewhere: see

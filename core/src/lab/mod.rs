@@ -18,10 +18,12 @@ pub use explain::{Explanation, Gauge, Tone};
 pub use knob::{Choice, Knob, Place, Unit};
 pub use settings::{knob, Injected, Notice, Settings, KNOBS};
 
-use crate::agent::{AgentConfig, Outcome, RequestEnd, Run, Status, Stop};
+use crate::agent::Driver;
+use crate::agent::{AgentConfig, Outcome, RequestEnd, Run, Stop};
 use crate::approval::Decision;
 use crate::breaker::CircuitBreaker;
 use crate::killswitch::KillSwitch;
+use crate::recorded::{Recorded, Tape};
 use crate::sim::{Sim, SimWorld};
 use crate::time::{Micros, Secs};
 use crate::trace::{Event, EventKind};
@@ -297,25 +299,51 @@ pub fn simulate(id: CardId, settings: &Settings, record: bool) -> Run {
 /// Runs a set-up in the simulator. Never panics: a set-up the engine refuses (it cannot
 /// happen with settings in range) gives a run that says so.
 pub fn simulate_setup(setup: &Setup, seed: u64, record: bool) -> Run {
+    run_setup(setup, setup.kill, seed, record, |_, seed| {
+        let mut sim = Sim::new(&setup.world, seed);
+        sim.answer(setup.decision);
+        sim
+    })
+}
+
+/// Replays a recording (driver 2) under card `id`'s policy with `settings`: no model, no
+/// simulator, only the recorded replies. With the recording's own settings the run comes out
+/// the same; with others, compare the events to see the first action that differs.
+pub fn replay(id: CardId, settings: &Settings, tape: &Tape) -> Run {
+    let s = settings.sanitized();
+    let setup = setup(id, &s);
+    let kill = tape.kill.map_or(setup.kill, KillSwitch::at);
+    run_setup(&setup, kill, s.seed, true, |i, _| {
+        Recorded::new(tape.requests.get(i as usize).map_or(&[], Vec::as_slice))
+    })
+}
+
+/// Runs a set-up with a driver made for each request (`make(request, seed)`). Never panics:
+/// a set-up the engine refuses gives a run that says so.
+pub fn run_setup<D: Driver>(
+    setup: &Setup,
+    kill: KillSwitch,
+    seed: u64,
+    record: bool,
+    make: impl FnMut(u32, u64) -> D,
+) -> Run {
     if let Some(series) = setup.series {
-        return run_series(setup, series, seed, record);
+        return run_series(setup, series, kill, seed, record, make);
     }
+    let mut make = make;
     let mut agent = match setup.world.agent(setup.cfg.clone(), seed, record) {
-        Ok(a) => a.with_kill_switch(setup.kill),
+        Ok(a) => a.with_kill_switch(kill),
         Err(e) => return refused(e),
     };
-    let mut sim = Sim::new(&setup.world, seed);
-    if sim.drive(&mut agent) == Status::AwaitingApproval {
-        if let Some(d) = setup.decision {
-            agent.handle_decision(agent.now(), d);
-            sim.drive(&mut agent);
-        }
-    }
-    sim.finish(agent)
+    let mut driver = make(0, seed);
+    driver.drive(&mut agent);
+    let mut run = agent.into_run();
+    run.effects = driver.take_effects();
+    run
 }
 
 /// A run the engine refused to start: its reason as the answer.
-fn refused(e: crate::ConfigError) -> Run {
+pub(crate) fn refused(e: crate::ConfigError) -> Run {
     Run {
         outcome: Outcome {
             answer: format!("Not run: {e}"),
@@ -337,11 +365,19 @@ fn refused(e: crate::ConfigError) -> Run {
 /// Many requests in a row, each a full agent run, all sharing one breaker (when the policy has
 /// one). Request `i` arrives at `i × interval` (or when request `i - 1` is done, if later) and
 /// uses seed `seed ^ i`.
-fn run_series(setup: &Setup, series: Series, seed: u64, record: bool) -> Run {
+fn run_series<D: Driver>(
+    setup: &Setup,
+    series: Series,
+    kill: KillSwitch,
+    seed: u64,
+    record: bool,
+    mut make: impl FnMut(u32, u64) -> D,
+) -> Run {
     let mut breaker = setup.cfg.breaker.map(CircuitBreaker::new);
     let mut now: Micros = 0;
     let mut merged: Option<Run> = None;
     let mut ends = Vec::new();
+    let mut effects = Vec::new();
     for i in 0..series.requests {
         now = now.max(i as Micros * series.interval);
         let seed_i = seed ^ i as u64;
@@ -349,11 +385,13 @@ fn run_series(setup: &Setup, series: Series, seed: u64, record: bool) -> Run {
             Ok(a) => a,
             Err(e) => return refused(e),
         };
-        let mut agent = agent.starting_at(now).with_kill_switch(setup.kill);
+        let mut agent = agent.starting_at(now).with_kill_switch(kill);
         if let Some(b) = breaker.take() {
             agent = agent.with_breaker(b);
         }
-        Sim::new(&setup.world, seed_i).drive(&mut agent);
+        let mut driver = make(i, seed_i);
+        driver.drive(&mut agent);
+        effects.extend(driver.take_effects());
         let start = now;
         now = agent.now();
         let (mut run, b) = agent.into_parts();
@@ -412,6 +450,7 @@ fn run_series(setup: &Setup, series: Series, seed: u64, record: bool) -> Run {
     run.outcome.elapsed = now;
     run.outcome.answer = explain::series_answer(series.requests, &ends);
     run.requests = ends;
+    run.effects = effects;
     run
 }
 

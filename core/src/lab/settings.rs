@@ -17,6 +17,7 @@
 use super::knob::{last_index, Choice, Knob, KnobValue, Place, Unit, DECISIONS};
 use super::CardId;
 use crate::approval::Decision;
+use crate::live::LiveTask;
 use crate::retry::Jitter;
 use crate::stats::{LatencyDist, Variant, Workload};
 use crate::time::{Micros, MS, SEC};
@@ -202,6 +203,18 @@ settings! {
         label: "Policy B", help: "policy A is the lab's knobs; B changes one thing",
         unit: Unit::Choice(Variant::NAMES), min: 0.0, max: last_index(Variant::NAMES),
         step: 1.0, place: Place::Stats,
+    }
+    /// Live: how long one real model call may take.
+    live_timeout: Micros = 20 * SEC, {
+        label: "Live timeout",
+        help: "how long one real model call may take (real models take seconds, not 0.05s)",
+        unit: Unit::Seconds, min: 1.0, max: 60.0, step: 1.0, place: Place::Live,
+    }
+    /// Live: what the real model is asked.
+    live_task: LiveTask = LiveTask::Multiply, {
+        label: "Task", help: "the lab's sum, or the sum and an email (the risky tool)",
+        unit: Unit::Choice(LiveTask::NAMES), min: 0.0, max: last_index(LiveTask::NAMES),
+        step: 1.0, place: Place::Live,
     }
     /// The herd: the largest number of clients plotted.
     herd_clients: u32 = 50, {

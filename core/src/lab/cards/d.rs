@@ -65,11 +65,15 @@ fn explain(r: &Reading, deny: Option<&Run>) -> Explanation {
     if let Some(deny) = deny {
         x = x.line(format!("default (deny): {}", deny.outcome.lab_repr()));
     }
+    // The handout's second line: what the human's answer did.
     let label = match (r.end, r.decision()) {
-        (End::Paused(_), _) => "waiting for a human",
-        (_, Some(Decision::Approve)) => "human approves",
-        (_, Some(Decision::Deny)) => "human denies",
-        _ => "this run",
+        (End::Paused(_), _) => None,
+        (_, Some(Decision::Approve)) => Some("human approves"),
+        (_, Some(Decision::Deny)) => Some("human denies"),
+        _ => None,
     };
-    x.line(format!("{label}: {}", r.run.outcome.lab_repr()))
+    match label {
+        Some(label) => x.line(format!("{label}: {}", r.run.outcome.lab_repr())),
+        None => x,
+    }
 }
