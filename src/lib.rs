@@ -8,6 +8,8 @@ mod browser;
 mod card;
 mod controls;
 mod importer;
+mod live_panel;
+mod net;
 mod observe_panel;
 mod plot;
 mod stats_panel;
@@ -166,6 +168,7 @@ pub fn App() -> impl IntoView {
         <main>
             <ControlPanel settings=settings on_reset=on_reset />
             <section id="cards" class="cards" aria-label="The lab: scenarios A to F">{lab}</section>
+            <live_panel::LivePanel settings=settings />
             <h2 class="section-title">"The failure-first toolbox"</h2>
             <section class="cards" aria-label="The toolbox: scenarios G to N">{toolbox}</section>
             <ObservabilityPanel runs=runs.clone() seed=seed />

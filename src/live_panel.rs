@@ -1,0 +1,529 @@
+//! The live panel: the lab's task against a real model (driver 3), with the user's own key.
+//!
+//! The agent is the same engine as every card's, under the same policies (the lab's attempts,
+//! base delay, jitter, max_steps; the live timeout); this module only performs what it asks:
+//! a fetch to `{base}/v1/messages` with a real timeout, a pretend tool, a real wait, the
+//! Approve and Deny buttons. After every input the run is checkpointed in this tab's session
+//! storage (never the key), so a reload resumes it, even in the middle of a backoff wait or a
+//! pending approval.
+//!
+//! The key goes in the `x-api-key` header of requests to the address the user named, and
+//! nowhere else: not the link, not a trace, not the log, not local storage.
+
+use crate::net::{self, HttpFailure};
+use crate::timeline_svg::{kind_class, legend, TimelineSvg};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use reliability_core::agent::{Action, Agent, Run, TokenUsage, ToolReply};
+use reliability_core::approval::Decision;
+use reliability_core::idempotency::IdempotencyKey;
+use reliability_core::lab::{Place, Settings};
+use reliability_core::live;
+use reliability_core::recorded::Recorded;
+use reliability_core::time::{Micros, Secs};
+use reliability_core::timeline::layout;
+use reliability_core::tools::{Executed, ToolCall, ToolFaults, World};
+use reliability_core::tracefile::{Checkpoint, Source, TraceFile};
+
+const CHECKPOINT_KEY: &str = "agent-reliability-lab.live";
+const KEY_KEY: &str = "agent-reliability-lab.live-key";
+const BASE_KEY: &str = "agent-reliability-lab.live-base";
+const MODEL_KEY: &str = "agent-reliability-lab.live-model";
+
+/// A live run in progress: the agent, the pretend tools, and when it started.
+struct Live {
+    agent: Agent,
+    world: World,
+    settings: Settings,
+    model: String,
+    base: String,
+    /// Wall-clock milliseconds at the start: virtual time is real time since then.
+    started: f64,
+    /// Failures still to inject before the real call.
+    inject: u32,
+}
+
+impl Live {
+    fn now(&self) -> Micros {
+        ((net::wall_ms() - self.started).max(0.0) * 1000.0) as Micros
+    }
+
+    fn run(&self) -> Run {
+        let mut run = self.agent.clone().into_run();
+        run.effects = self.world.effects.clone();
+        run
+    }
+
+    fn checkpoint(&self) {
+        let c = Checkpoint::new(
+            &self.settings,
+            &self.model,
+            &self.base,
+            self.started,
+            &self.run(),
+        );
+        net::session_set(CHECKPOINT_KEY, &c.to_json());
+    }
+}
+
+/// What the agent wants, without its borrow.
+enum Want {
+    Model { body: String, deadline: Micros },
+    Tool(ToolCall, Option<IdempotencyKey>),
+    Wait(Micros),
+    Human(Option<Micros>),
+    Done,
+}
+
+/// Where the panel is.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Idle,
+    Running(String),
+    Asking,
+    Done,
+}
+
+/// Sleeps `ms` real milliseconds in short slices, stopping early when `stop` says so.
+async fn sleep(ms: f64, stop: impl Fn() -> bool) -> bool {
+    let end = net::wall_ms() + ms;
+    loop {
+        if stop() {
+            return false;
+        }
+        let left = end - net::wall_ms();
+        if left <= 0.0 {
+            return true;
+        }
+        gloo_timers::future::TimeoutFuture::new(left.min(100.0) as u32).await;
+    }
+}
+
+/// A run's result, verdict, timeline and log: what a live run (or an imported one) shows.
+#[component]
+pub fn RunView(
+    /// The model's id.
+    #[prop(into)]
+    model: String,
+    /// The run.
+    #[prop(into)]
+    run: Signal<Run>,
+) -> impl IntoView {
+    let explanation = Memo::new(move |_| run.with(live::explain));
+    let timeline = Memo::new(move |_| run.with(layout));
+    let summary = Signal::derive(move || {
+        format!(
+            "Timeline of the live run with {model} over {}",
+            timeline.with(|t| Secs(t.span).to_string())
+        )
+    });
+    view! {
+        <p class="result" data-testid="result" aria-label="Result">
+            <code>{move || run.with(|r| r.outcome.lab_repr())}</code>
+        </p>
+        <p class="verdict" data-testid="verdict" aria-live="polite">
+            <span class="tone">{move || explanation.with(|x| format!("{} {}", x.tone.icon(), x.tone.label()))}</span>
+            ": "
+            {move || explanation.with(|x| x.verdict.clone())}
+        </p>
+        <dl class="facts">
+            {move || explanation.with(|x| x.facts.iter().map(|(k, v)| view! {
+                <div><dt>{k.clone()}</dt><dd>{v.clone()}</dd></div>
+            }).collect_view())}
+        </dl>
+        <TimelineSvg timeline=timeline playhead=Signal::derive(|| None) summary=summary />
+        <ul class="legend" aria-label="Legend">
+            {move || timeline.with(|t| legend(t).into_iter().map(|(k, text)| view! {
+                <li><span class=format!("swatch {}", kind_class(k))></span>{text}</li>
+            }).collect_view())}
+        </ul>
+        <details class="log" open>
+            <summary>"Event log"</summary>
+            <ol>
+                {move || run.with(|r| r.trace.iter()
+                    .filter(|e| !matches!(e.kind, reliability_core::trace::EventKind::Step))
+                    .map(|e| view! { <li><span class="at">{Secs(e.at).to_string()}</span>" "{e.to_string()}</li> })
+                    .collect_view())}
+            </ol>
+        </details>
+    }
+}
+
+/// The live panel.
+#[component]
+pub fn LivePanel(
+    /// The lab's settings: the policy knobs the live run uses.
+    settings: RwSignal<Settings>,
+) -> impl IntoView {
+    let key = RwSignal::new(net::session_get(KEY_KEY).unwrap_or_default());
+    let base =
+        RwSignal::new(net::session_get(BASE_KEY).unwrap_or_else(|| live::DEFAULT_BASE.to_string()));
+    let model = RwSignal::new(
+        net::session_get(MODEL_KEY).unwrap_or_else(|| live::DEFAULT_MODEL.to_string()),
+    );
+    let state = StoredValue::new(None::<Live>);
+    let shown = RwSignal::new(None::<Run>);
+    let phase = RwSignal::new(Phase::Idle);
+    let notice = RwSignal::new(None::<String>);
+    let decision = RwSignal::new(None::<Decision>);
+    let stop = RwSignal::new(false);
+    let generation = StoredValue::new(0u64);
+
+    // Remember what was typed for this tab only (the key included: session storage ends with
+    // the tab, and the key never goes to the link or to local storage).
+    Effect::new(move |_| net::session_set(KEY_KEY, &key.get()));
+    Effect::new(move |_| net::session_set(BASE_KEY, &base.get()));
+    Effect::new(move |_| net::session_set(MODEL_KEY, &model.get()));
+    // The header's kill switch stops a live run too.
+    Effect::new(move |_| {
+        if settings.with(|s| s.kill) {
+            stop.set(true);
+        }
+    });
+
+    let publish = move || {
+        state.with_value(|l| {
+            if let Some(l) = l {
+                shown.set(Some(l.run()));
+                l.checkpoint();
+            }
+        })
+    };
+
+    // Drives the agent until it is done. `mine` cancels it when a new run starts.
+    let drive = move |mine: u64| {
+        spawn_local(async move {
+            let alive = move || generation.try_get_value() == Some(mine);
+            loop {
+                if !alive() {
+                    return;
+                }
+                if stop.get_untracked() {
+                    state.update_value(|l| {
+                        if let Some(l) = l {
+                            let now = l.now();
+                            l.agent.engage_kill_switch(now);
+                        }
+                    });
+                    stop.set(false);
+                    publish();
+                }
+                let want = state.try_update_value(|l| {
+                    let l = l.as_mut()?;
+                    let model = l.model.clone();
+                    Some(match l.agent.poll() {
+                        Action::Done => Want::Done,
+                        Action::Wait { until } => Want::Wait(until),
+                        Action::AskHuman { deadline, .. } => Want::Human(deadline),
+                        Action::RunTool(t) => Want::Tool(t.call.clone(), t.key),
+                        Action::CallModel(c) => Want::Model {
+                            body: live::request_body(&model, c.task, c.turns),
+                            deadline: c.deadline,
+                        },
+                    })
+                });
+                let Some(Some(want)) = want else { return };
+                match want {
+                    Want::Done => {
+                        phase.set(Phase::Done);
+                        publish();
+                        return;
+                    }
+                    Want::Wait(until) => {
+                        phase.set(Phase::Running("waiting before the next try".into()));
+                        let ms = state.with_value(|l| {
+                            l.as_ref()
+                                .map_or(0.0, |l| (until.saturating_sub(l.now())) as f64 / 1000.0)
+                        });
+                        if sleep(ms, move || stop.get_untracked() || !alive()).await {
+                            state.update_value(|l| {
+                                if let Some(l) = l {
+                                    l.agent.handle_timeout(until);
+                                }
+                            });
+                            publish();
+                        }
+                    }
+                    Want::Human(deadline) => {
+                        phase.set(Phase::Asking);
+                        let answered = loop {
+                            if !alive() {
+                                return;
+                            }
+                            if let Some(d) = decision.get_untracked() {
+                                break Some(d);
+                            }
+                            let now = state.with_value(|l| l.as_ref().map_or(0, Live::now));
+                            if stop.get_untracked() || deadline.is_some_and(|d| now >= d) {
+                                break None;
+                            }
+                            gloo_timers::future::TimeoutFuture::new(100).await;
+                        };
+                        decision.set(None);
+                        state.update_value(|l| {
+                            if let Some(l) = l {
+                                let now = l.now();
+                                match (answered, deadline) {
+                                    (Some(d), _) => l.agent.handle_decision(now, d),
+                                    (None, Some(at)) if !stop.get_untracked() => {
+                                        l.agent.handle_timeout(at)
+                                    }
+                                    _ => {}
+                                }
+                            }
+                        });
+                        phase.set(Phase::Running("working".into()));
+                        publish();
+                    }
+                    Want::Tool(call, key) => {
+                        // The tools only pretend: a line in a ledger, nothing leaves the page.
+                        state.update_value(|l| {
+                            let Some(l) = l else { return };
+                            let now = l.now();
+                            let before = l.world.effects.len();
+                            let executed = l.world.execute(&call, key, now, ToolFaults::default());
+                            if l.world.effects.len() > before {
+                                let duplicate =
+                                    l.world.effects[..before].iter().any(|e| e.call == call);
+                                l.agent.handle_side_effect(now, duplicate);
+                            }
+                            let reply = match executed {
+                                Executed::Ran(output) => ToolReply {
+                                    output,
+                                    deduplicated: false,
+                                },
+                                Executed::Deduplicated(output) => ToolReply {
+                                    output,
+                                    deduplicated: true,
+                                },
+                                Executed::Lost => return l.agent.handle_timeout(now),
+                            };
+                            l.agent.handle_tool_reply(now + 1_000, Ok(reply));
+                        });
+                        publish();
+                    }
+                    Want::Model { body, deadline } => {
+                        let (inject, base_url, model_id, now) = state.with_value(|l| {
+                            l.as_ref()
+                                .map_or((false, String::new(), String::new(), 0), |l| {
+                                    (l.inject > 0, l.base.clone(), l.model.clone(), l.now())
+                                })
+                        });
+                        let result = if inject {
+                            // The lab's failure count: a 503 before the real call, so retry
+                            // has something to recover from.
+                            phase.set(Phase::Running("an injected failure".into()));
+                            sleep(200.0, || false).await;
+                            state.update_value(|l| {
+                                if let Some(l) = l {
+                                    l.inject -= 1;
+                                }
+                            });
+                            Some(Err(live::injected()))
+                        } else {
+                            let key = key.get_untracked();
+                            if key.trim().is_empty() {
+                                notice.set(Some("Paste your API key to run against a real model (it stays in this tab).".into()));
+                                phase.set(Phase::Idle);
+                                state.update_value(|l| {
+                                    if let Some(l) = l {
+                                        l.agent.unpoll();
+                                    }
+                                });
+                                return;
+                            }
+                            phase.set(Phase::Running(format!("calling {model_id}")));
+                            let url = format!("{}/v1/messages", base_url.trim_end_matches('/'));
+                            let mut headers: Vec<(&str, &str)> = live::HEADERS.to_vec();
+                            headers.push(("x-api-key", key.trim()));
+                            let timeout_ms = (deadline.saturating_sub(now)) as f64 / 1000.0;
+                            match net::post(&url, &headers, &body, timeout_ms).await {
+                                Ok(r) => Some(live::read_response(
+                                    &model_id,
+                                    r.status,
+                                    r.retry_after.as_deref(),
+                                    &r.body,
+                                )),
+                                Err(HttpFailure::TimedOut) => None,
+                                Err(HttpFailure::Unreachable(why)) => {
+                                    Some(Err(live::unreachable(&base_url, &why)))
+                                }
+                            }
+                        };
+                        if !alive() {
+                            return;
+                        }
+                        state.update_value(|l| {
+                            if let Some(l) = l {
+                                let now = l.now();
+                                match result {
+                                    Some(r) => l.agent.handle_model_reply(now, r),
+                                    None => l.agent.handle_timeout(deadline),
+                                }
+                            }
+                        });
+                        publish();
+                    }
+                }
+            }
+        });
+    };
+
+    let start = move |live: Live| {
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        state.set_value(Some(live));
+        stop.set(false);
+        decision.set(None);
+        notice.set(None);
+        phase.set(Phase::Running("starting".into()));
+        publish();
+        drive(mine);
+    };
+
+    let run_now = move |_| {
+        let s = settings.get_untracked();
+        let m = model.get_untracked().trim().to_string();
+        if key.get_untracked().trim().is_empty() && s.failures == 0 {
+            notice.set(Some(
+                "Paste your API key first: it is sent only to the address above.".into(),
+            ));
+            return;
+        }
+        match live::agent(&s, &m, true) {
+            Ok(agent) => start(Live {
+                inject: s.failures,
+                agent,
+                world: World::default(),
+                settings: s,
+                model: m,
+                base: base.get_untracked().trim().to_string(),
+                started: net::wall_ms(),
+            }),
+            Err(e) => notice.set(Some(format!("Cannot start: {e}"))),
+        }
+    };
+
+    // A run saved in this tab resumes where it was.
+    if let Some(text) = net::session_get(CHECKPOINT_KEY) {
+        match Checkpoint::parse(&text) {
+            Ok(c) => {
+                let s = Settings::from_query(&c.settings).0;
+                match live::agent(&s, &c.model, true) {
+                    Ok(mut agent) => {
+                        let inputs = c.tape.requests.first().map_or(&[][..], Vec::as_slice);
+                        let mut recorded = Recorded::new(inputs);
+                        reliability_core::agent::Driver::drive(&mut recorded, &mut agent);
+                        let world = World::replayed(reliability_core::agent::Driver::take_effects(
+                            &mut recorded,
+                        ));
+                        let injected = inputs
+                            .iter()
+                            .filter(|i| matches!(i, reliability_core::recorded::Input::ModelError { error, .. } if error.detail == live::injected().detail))
+                            .count() as u32;
+                        model.set(c.model.clone());
+                        base.set(c.base.clone());
+                        start(Live {
+                            inject: s.failures.saturating_sub(injected),
+                            agent,
+                            world,
+                            settings: s,
+                            model: c.model,
+                            base: c.base,
+                            started: c.started,
+                        });
+                    }
+                    Err(e) => notice.set(Some(format!(
+                        "The saved live run could not be resumed ({e}); it starts over."
+                    ))),
+                }
+            }
+            Err(why) => {
+                net::session_remove(CHECKPOINT_KEY);
+                notice.set(Some(format!("The live run saved in this tab could not be resumed: {why}. It starts over; nothing else on the page changed.")));
+            }
+        }
+    }
+
+    let export = move |_| {
+        state.with_value(|l| {
+            if let Some(l) = l {
+                let file = TraceFile::of(
+                    Source::Live {
+                        model: l.model.clone(),
+                    },
+                    &l.run(),
+                    &l.settings,
+                );
+                crate::browser::download("trace-live.json", &file.to_json());
+            }
+        })
+    };
+    let decide = move |d: Decision| decision.set(Some(d));
+    let price = move || {
+        let m = model.get();
+        match live::price(&m) {
+            Some(_) => format!(
+                "A run makes 2 to 4 model calls of under a thousand tokens each: about {} with {m}.",
+                reliability_core::caps::fmt_usd(live::cost(&m, TokenUsage { input: 2_400, output: 300 }))
+            ),
+            None => format!("This lab does not know {m}'s price: the run's cost will show as $0.00."),
+        }
+    };
+
+    view! {
+        <section class="live" data-testid="live" aria-labelledby="live-title">
+            <h2 id="live-title">"Live run: the same policies around a real model"</h2>
+            <p class="help">
+                "The lab's task, against a real model through Anthropic's Messages API, with your own key. "
+                "The lab's sliders set the policy (attempts, base delay, jitter, max_steps; failures are injected "
+                "before the real call, so you can watch retry recover). When nothing fails, the wrappers are invisible."
+            </p>
+            <div class="live-fields">
+                <label>"API key "
+                    <input type="password" autocomplete="off" data-testid="live-key"
+                        prop:value=move || key.get() on:input=move |ev| key.set(event_target_value(&ev)) />
+                </label>
+                <label>"Address "
+                    <input type="url" data-testid="live-base-url"
+                        prop:value=move || base.get() on:input=move |ev| base.set(event_target_value(&ev)) />
+                </label>
+                <label>"Model "
+                    <input type="text" data-testid="live-model"
+                        prop:value=move || model.get() on:input=move |ev| model.set(event_target_value(&ev)) />
+                </label>
+            </div>
+            <div class="knobs">{crate::controls::knobs_at(Place::Live, settings)}</div>
+            <p class="help" data-testid="live-note">
+                "Your key is sent from this browser straight to "
+                {move || format!("{}/v1/messages", base.get().trim_end_matches('/'))}
+                " and nowhere else: not in the link, an exported trace, the log or saved storage beyond this tab. "
+                {price}
+            </p>
+            <div class="actions">
+                <button data-testid="live-run" on:click=run_now>"▶ Run"</button>
+                <button data-testid="live-stop" on:click=move |_| stop.set(true)
+                    disabled=move || !matches!(phase.get(), Phase::Running(_) | Phase::Asking)>"■ Stop"</button>
+                <button data-testid="export" on:click=export disabled=move || shown.with(Option::is_none)>"Export trace"</button>
+                <span class="copy-status" role="status" data-testid="live-status">
+                    {move || match phase.get() {
+                        Phase::Idle => String::new(),
+                        Phase::Running(what) => format!("Running: {what}…"),
+                        Phase::Asking => "Waiting for your decision.".to_string(),
+                        Phase::Done => "Done.".to_string(),
+                    }}
+                </span>
+            </div>
+            {move || notice.get().map(|n| view! { <p class="import-error" role="alert" data-testid="live-notice">{n}</p> })}
+            {move || (phase.get() == Phase::Asking).then(|| view! {
+                <div class="decide" role="group" aria-label="Human decision">
+                    <button class="approve" data-testid="approve" on:click=move |_| decide(Decision::Approve)>"✓ Approve send_email"</button>
+                    <button class="deny" data-testid="deny" on:click=move |_| decide(Decision::Deny)>"✗ Deny"</button>
+                </div>
+            })}
+            {move || shown.get().map(|run| view! {
+                <RunView model=model.get_untracked() run=Signal::derive(move || run.clone()) />
+            })}
+        </section>
+    }
+}
