@@ -12,6 +12,7 @@ mod observe_panel;
 mod stats_panel;
 mod timeline_svg;
 
+pub use browser::remove_loading_message;
 pub use card::Card;
 pub use controls::{ControlPanel, KnobControl};
 pub use observe_panel::ObservabilityPanel;
