@@ -1,7 +1,7 @@
 //! The few browser calls the page makes, each one total: no `unwrap`, no panic. Outside a
 //! browser (native builds, tests) they do nothing and return empty values.
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The page's query string, with its `?` (empty when there is none).
 pub fn query() -> String {
@@ -35,16 +35,47 @@ fn query_matches(w: &web_sys::Window, url: &str) -> bool {
 }
 
 /// Copies `text` to the clipboard. The error says what went wrong, for the page to show.
+///
+/// The Clipboard API exists only on secure pages (https, or localhost): on a teacher's laptop
+/// served over plain http on the LAN, `navigator.clipboard` is undefined. So it is looked up,
+/// not assumed, and every JS call here is one that returns a `Result` instead of throwing.
 pub async fn copy(text: &str) -> Result<(), String> {
     let w = web_sys::window().ok_or("no browser window")?;
-    let promise = w.navigator().clipboard().write_text(text);
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            e.as_string()
-                .unwrap_or_else(|| "the browser refused clipboard access".to_string())
-        })
+    // Reflect::get on an undefined clipboard is an Err, read as undefined too.
+    let clipboard = js_sys::Reflect::get(&w.navigator(), &"clipboard".into()).unwrap_or_default();
+    let write_text = js_sys::Reflect::get(&clipboard, &"writeText".into()).unwrap_or_default();
+    if !write_text.is_function() {
+        return Err(if w.is_secure_context() {
+            "this browser gives pages no clipboard".to_string()
+        } else {
+            "this page is not on https, so the browser does not allow copying".to_string()
+        });
+    }
+    let done = match write_text
+        .unchecked_into::<js_sys::Function>()
+        .call1(&clipboard, &text.into())
+    {
+        // Promise::resolve also copes with a writeText that returned no promise.
+        Ok(promise) => {
+            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&promise)).await
+        }
+        Err(thrown) => Err(thrown),
+    };
+    done.map(|_| ())
+        .map_err(|_| "the browser refused clipboard access".to_string())
+}
+
+/// Removes the loading message that index.html shows until the app is mounted.
+pub fn remove_loading_message() {
+    // Through the body's querySelector, which the page already imports: getElementById, a new
+    // import, made the gzipped bundle about 120 bytes bigger.
+    let message = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+        .and_then(|body| body.query_selector("#loading").ok().flatten());
+    if let Some(message) = message {
+        message.remove();
+    }
 }
 
 /// Milliseconds from the page's time origin (for the play control's pacing).

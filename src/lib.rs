@@ -15,6 +15,7 @@ mod plot;
 mod stats_panel;
 mod timeline_svg;
 
+pub use browser::remove_loading_message;
 pub use card::Card;
 pub use controls::{ControlPanel, KnobControl};
 pub use observe_panel::ObservabilityPanel;
