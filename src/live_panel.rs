@@ -14,65 +14,30 @@ use crate::net::{self, HttpFailure};
 use crate::timeline_svg::{kind_class, legend, TimelineSvg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use reliability_core::agent::{Action, Agent, Run, TokenUsage, ToolReply};
+use reliability_core::agent::{Run, TokenUsage};
 use reliability_core::approval::Decision;
-use reliability_core::idempotency::IdempotencyKey;
 use reliability_core::lab::{Place, Settings};
-use reliability_core::live;
-use reliability_core::recorded::Recorded;
+use reliability_core::live::{self, LiveRun, Next};
 use reliability_core::time::{Micros, Secs};
 use reliability_core::timeline::layout;
-use reliability_core::tools::{Executed, ToolCall, ToolFaults, World};
-use reliability_core::tracefile::{Checkpoint, Source, TraceFile};
+use reliability_core::tracefile::Checkpoint;
 
 const CHECKPOINT_KEY: &str = "agent-reliability-lab.live";
 const KEY_KEY: &str = "agent-reliability-lab.live-key";
 const BASE_KEY: &str = "agent-reliability-lab.live-base";
 const MODEL_KEY: &str = "agent-reliability-lab.live-model";
 
-/// A live run in progress: the agent, the pretend tools, and when it started.
+/// A live run in progress, and when it started (wall-clock ms: virtual time is real time
+/// since then, so a reload keeps counting).
 struct Live {
-    agent: Agent,
-    world: World,
-    settings: Settings,
-    model: String,
-    base: String,
-    /// Wall-clock milliseconds at the start: virtual time is real time since then.
+    run: LiveRun,
     started: f64,
-    /// Failures still to inject before the real call.
-    inject: u32,
 }
 
 impl Live {
     fn now(&self) -> Micros {
         ((net::wall_ms() - self.started).max(0.0) * 1000.0) as Micros
     }
-
-    fn run(&self) -> Run {
-        let mut run = self.agent.clone().into_run();
-        run.effects = self.world.effects.clone();
-        run
-    }
-
-    fn checkpoint(&self) {
-        let c = Checkpoint::new(
-            &self.settings,
-            &self.model,
-            &self.base,
-            self.started,
-            &self.run(),
-        );
-        net::session_set(CHECKPOINT_KEY, &c.to_json());
-    }
-}
-
-/// What the agent wants, without its borrow.
-enum Want {
-    Model { body: String, deadline: Micros },
-    Tool(ToolCall, Option<IdempotencyKey>),
-    Wait(Micros),
-    Human(Option<Micros>),
-    Done,
 }
 
 /// Where the panel is.
@@ -184,13 +149,24 @@ pub fn LivePanel(
     let publish = move || {
         state.with_value(|l| {
             if let Some(l) = l {
-                shown.set(Some(l.run()));
-                l.checkpoint();
+                shown.set(Some(l.run.run()));
+                net::session_set(CHECKPOINT_KEY, &l.run.checkpoint(l.started).to_json());
             }
         })
     };
+    // Hands the run an input at the current time (nothing when no run is going).
+    let feed = move |f: &dyn Fn(&mut LiveRun, Micros)| {
+        state.update_value(|l| {
+            if let Some(l) = l {
+                let now = l.now();
+                f(&mut l.run, now);
+            }
+        });
+        publish();
+    };
 
-    // Drives the agent until it is done. `mine` cancels it when a new run starts.
+    // Drives the run until it is done: it only performs what the run asks. `mine` cancels it
+    // when a new run starts.
     let drive = move |mine: u64| {
         spawn_local(async move {
             let alive = move || generation.try_get_value() == Some(mine);
@@ -199,53 +175,34 @@ pub fn LivePanel(
                     return;
                 }
                 if stop.get_untracked() {
-                    state.update_value(|l| {
-                        if let Some(l) = l {
-                            let now = l.now();
-                            l.agent.engage_kill_switch(now);
-                        }
-                    });
                     stop.set(false);
-                    publish();
+                    feed(&|r, now| r.kill(now));
                 }
-                let want = state.try_update_value(|l| {
-                    let l = l.as_mut()?;
-                    let model = l.model.clone();
-                    Some(match l.agent.poll() {
-                        Action::Done => Want::Done,
-                        Action::Wait { until } => Want::Wait(until),
-                        Action::AskHuman { deadline, .. } => Want::Human(deadline),
-                        Action::RunTool(t) => Want::Tool(t.call.clone(), t.key),
-                        Action::CallModel(c) => Want::Model {
-                            body: live::request_body(&model, c.task, c.turns),
-                            deadline: c.deadline,
-                        },
+                let next = state.try_update_value(|l| {
+                    l.as_mut().map(|l| {
+                        let now = l.now();
+                        (l.run.next(now), now)
                     })
                 });
-                let Some(Some(want)) = want else { return };
-                match want {
-                    Want::Done => {
+                let Some(Some((next, now))) = next else {
+                    return;
+                };
+                match next {
+                    Next::Done => {
                         phase.set(Phase::Done);
                         publish();
                         return;
                     }
-                    Want::Wait(until) => {
+                    Next::Wait(until) => {
                         phase.set(Phase::Running("waiting before the next try".into()));
-                        let ms = state.with_value(|l| {
-                            l.as_ref()
-                                .map_or(0.0, |l| (until.saturating_sub(l.now())) as f64 / 1000.0)
-                        });
+                        let ms = until.saturating_sub(now) as f64 / 1000.0;
                         if sleep(ms, move || stop.get_untracked() || !alive()).await {
-                            state.update_value(|l| {
-                                if let Some(l) = l {
-                                    l.agent.handle_timeout(until);
-                                }
-                            });
-                            publish();
+                            feed(&|r, _| r.waited(until));
                         }
                     }
-                    Want::Human(deadline) => {
+                    Next::Ask { deadline, .. } => {
                         phase.set(Phase::Asking);
+                        publish();
                         let answered = loop {
                             if !alive() {
                                 return;
@@ -260,109 +217,65 @@ pub fn LivePanel(
                             gloo_timers::future::TimeoutFuture::new(100).await;
                         };
                         decision.set(None);
-                        state.update_value(|l| {
-                            if let Some(l) = l {
-                                let now = l.now();
-                                match (answered, deadline) {
-                                    (Some(d), _) => l.agent.handle_decision(now, d),
-                                    (None, Some(at)) if !stop.get_untracked() => {
-                                        l.agent.handle_timeout(at)
-                                    }
-                                    _ => {}
-                                }
-                            }
-                        });
                         phase.set(Phase::Running("working".into()));
-                        publish();
-                    }
-                    Want::Tool(call, key) => {
-                        // The tools only pretend: a line in a ledger, nothing leaves the page.
-                        state.update_value(|l| {
-                            let Some(l) = l else { return };
-                            let now = l.now();
-                            let before = l.world.effects.len();
-                            let executed = l.world.execute(&call, key, now, ToolFaults::default());
-                            if l.world.effects.len() > before {
-                                let duplicate =
-                                    l.world.effects[..before].iter().any(|e| e.call == call);
-                                l.agent.handle_side_effect(now, duplicate);
+                        match (answered, deadline) {
+                            (Some(d), _) => feed(&|r, now| r.decide(now, d)),
+                            (None, Some(at)) if !stop.get_untracked() => {
+                                feed(&|r, _| r.timed_out(at))
                             }
-                            let reply = match executed {
-                                Executed::Ran(output) => ToolReply {
-                                    output,
-                                    deduplicated: false,
-                                },
-                                Executed::Deduplicated(output) => ToolReply {
-                                    output,
-                                    deduplicated: true,
-                                },
-                                Executed::Lost => return l.agent.handle_timeout(now),
-                            };
-                            l.agent.handle_tool_reply(now + 1_000, Ok(reply));
-                        });
-                        publish();
+                            _ => {}
+                        }
                     }
-                    Want::Model { body, deadline } => {
-                        let (inject, base_url, model_id, now) = state.with_value(|l| {
-                            l.as_ref()
-                                .map_or((false, String::new(), String::new(), 0), |l| {
-                                    (l.inject > 0, l.base.clone(), l.model.clone(), l.now())
-                                })
-                        });
-                        let result = if inject {
-                            // The lab's failure count: a 503 before the real call, so retry
-                            // has something to recover from.
-                            phase.set(Phase::Running("an injected failure".into()));
-                            sleep(200.0, || false).await;
+                    Next::Inject => {
+                        // The lab's failure count: a failure before the real call, so retry
+                        // has something to recover from.
+                        phase.set(Phase::Running("an injected failure".into()));
+                        sleep(200.0, || false).await;
+                        if alive() {
+                            feed(&|r, now| r.inject(now));
+                        }
+                    }
+                    Next::Call { body, deadline } => {
+                        let key = key.get_untracked();
+                        if key.trim().is_empty() {
+                            notice.set(Some("Paste your API key to run against a real model (it stays in this tab).".into()));
+                            phase.set(Phase::Idle);
                             state.update_value(|l| {
                                 if let Some(l) = l {
-                                    l.inject -= 1;
+                                    l.run.agent.unpoll();
                                 }
                             });
-                            Some(Err(live::injected()))
-                        } else {
-                            let key = key.get_untracked();
-                            if key.trim().is_empty() {
-                                notice.set(Some("Paste your API key to run against a real model (it stays in this tab).".into()));
-                                phase.set(Phase::Idle);
-                                state.update_value(|l| {
-                                    if let Some(l) = l {
-                                        l.agent.unpoll();
-                                    }
-                                });
-                                return;
-                            }
-                            phase.set(Phase::Running(format!("calling {model_id}")));
-                            let url = format!("{}/v1/messages", base_url.trim_end_matches('/'));
-                            let mut headers: Vec<(&str, &str)> = live::HEADERS.to_vec();
-                            headers.push(("x-api-key", key.trim()));
-                            let timeout_ms = (deadline.saturating_sub(now)) as f64 / 1000.0;
-                            match net::post(&url, &headers, &body, timeout_ms).await {
-                                Ok(r) => Some(live::read_response(
+                            return;
+                        }
+                        let (url, base_url, model_id) = state.with_value(|l| {
+                            l.as_ref().map_or_else(Default::default, |l| {
+                                (l.run.url(), l.run.base.clone(), l.run.model.clone())
+                            })
+                        });
+                        phase.set(Phase::Running(format!("calling {model_id}")));
+                        let mut headers: Vec<(&str, &str)> = live::HEADERS.to_vec();
+                        headers.push(("x-api-key", key.trim()));
+                        let timeout_ms = deadline.saturating_sub(now) as f64 / 1000.0;
+                        let result = net::post(&url, &headers, &body, timeout_ms).await;
+                        if !alive() {
+                            return;
+                        }
+                        match result {
+                            Ok(r) => {
+                                let reply = live::read_response(
                                     &model_id,
                                     r.status,
                                     r.retry_after.as_deref(),
                                     &r.body,
-                                )),
-                                Err(HttpFailure::TimedOut) => None,
-                                Err(HttpFailure::Unreachable(why)) => {
-                                    Some(Err(live::unreachable(&base_url, &why)))
-                                }
+                                );
+                                feed(&|run, now| run.answer(now, reply.clone()));
                             }
-                        };
-                        if !alive() {
-                            return;
+                            Err(HttpFailure::TimedOut) => feed(&|r, _| r.timed_out(deadline)),
+                            Err(HttpFailure::Unreachable(why)) => {
+                                let error = live::unreachable(&base_url, &why);
+                                feed(&|r, now| r.answer(now, Err(error.clone())));
+                            }
                         }
-                        state.update_value(|l| {
-                            if let Some(l) = l {
-                                let now = l.now();
-                                match result {
-                                    Some(r) => l.agent.handle_model_reply(now, r),
-                                    None => l.agent.handle_timeout(deadline),
-                                }
-                            }
-                        });
-                        publish();
                     }
                 }
             }
@@ -390,14 +303,9 @@ pub fn LivePanel(
             ));
             return;
         }
-        match live::agent(&s, &m, true) {
-            Ok(agent) => start(Live {
-                inject: s.failures,
-                agent,
-                world: World::default(),
-                settings: s,
-                model: m,
-                base: base.get_untracked().trim().to_string(),
+        match LiveRun::new(s, &m, base.get_untracked().trim()) {
+            Ok(run) => start(Live {
+                run,
                 started: net::wall_ms(),
             }),
             Err(e) => notice.set(Some(format!("Cannot start: {e}"))),
@@ -407,37 +315,19 @@ pub fn LivePanel(
     // A run saved in this tab resumes where it was.
     if let Some(text) = net::session_get(CHECKPOINT_KEY) {
         match Checkpoint::parse(&text) {
-            Ok(c) => {
-                let s = Settings::from_query(&c.settings).0;
-                match live::agent(&s, &c.model, true) {
-                    Ok(mut agent) => {
-                        let inputs = c.tape.requests.first().map_or(&[][..], Vec::as_slice);
-                        let mut recorded = Recorded::new(inputs);
-                        reliability_core::agent::Driver::drive(&mut recorded, &mut agent);
-                        let world = World::replayed(reliability_core::agent::Driver::take_effects(
-                            &mut recorded,
-                        ));
-                        let injected = inputs
-                            .iter()
-                            .filter(|i| matches!(i, reliability_core::recorded::Input::ModelError { error, .. } if error.detail == live::injected().detail))
-                            .count() as u32;
-                        model.set(c.model.clone());
-                        base.set(c.base.clone());
-                        start(Live {
-                            inject: s.failures.saturating_sub(injected),
-                            agent,
-                            world,
-                            settings: s,
-                            model: c.model,
-                            base: c.base,
-                            started: c.started,
-                        });
-                    }
-                    Err(e) => notice.set(Some(format!(
-                        "The saved live run could not be resumed ({e}); it starts over."
-                    ))),
+            Ok(c) => match LiveRun::resume(&c) {
+                Ok(run) => {
+                    model.set(c.model.clone());
+                    base.set(c.base.clone());
+                    start(Live {
+                        run,
+                        started: c.started,
+                    });
                 }
-            }
+                Err(e) => notice.set(Some(format!(
+                    "The saved live run could not be resumed ({e}); it starts over."
+                ))),
+            },
             Err(why) => {
                 net::session_remove(CHECKPOINT_KEY);
                 notice.set(Some(format!("The live run saved in this tab could not be resumed: {why}. It starts over; nothing else on the page changed.")));
@@ -448,14 +338,7 @@ pub fn LivePanel(
     let export = move |_| {
         state.with_value(|l| {
             if let Some(l) = l {
-                let file = TraceFile::of(
-                    Source::Live {
-                        model: l.model.clone(),
-                    },
-                    &l.run(),
-                    &l.settings,
-                );
-                crate::browser::download("trace-live.json", &file.to_json());
+                crate::browser::download("trace-live.json", &l.run.trace_file().to_json());
             }
         })
     };

@@ -14,14 +14,19 @@
 //! policy's longest wait); 400, 401, 403 and 404 are not, and the safe message says what was
 //! refused.
 
-use crate::agent::{Agent, AgentConfig, ModelReply, Reply, Run, Task, TokenUsage, Turn};
+use crate::agent::{
+    Action, Agent, AgentConfig, ModelReply, Reply, Run, Task, TokenUsage, ToolReply, Turn,
+};
 use crate::approval::Approver;
+use crate::approval::Decision;
 use crate::error::{CallError, ErrorKind};
 use crate::fallback::Rung;
 use crate::lab::Settings;
-use crate::recorded::{Recorded, Tape};
+use crate::recorded::{Input, Recorded, Tape};
 use crate::time::{Micros, SEC};
 use crate::tools::{Arg, RawCall};
+use crate::tools::{Executed, ToolFaults, World};
+use crate::tracefile::{Checkpoint, Source, TraceFile};
 use crate::ConfigError;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -358,21 +363,213 @@ pub fn unreachable(base: &str, why: &str) -> CallError {
 
 /// Replays a live run's recording offline (driver 2) under `settings`, with `model`'s name.
 pub fn replay(settings: &Settings, model: &str, tape: &Tape) -> Run {
-    let s = settings.sanitized();
-    let agent = match agent(&s, model, true) {
-        Ok(a) => a,
-        Err(e) => return crate::lab::refused(e),
-    };
-    let mut agent = match tape.kill {
-        Some(k) => agent.with_kill_switch(crate::killswitch::KillSwitch::at(k)),
-        None => agent,
-    };
-    let inputs = tape.requests.first().map_or(&[][..], Vec::as_slice);
-    let mut driver = Recorded::new(inputs);
-    crate::agent::Driver::drive(&mut driver, &mut agent);
-    let mut run = agent.into_run();
-    run.effects = crate::agent::Driver::take_effects(&mut driver);
-    run
+    match LiveRun::replayed(settings.sanitized(), model, "", tape) {
+        Ok(live) => live.run(),
+        Err(e) => crate::lab::refused(e),
+    }
+}
+
+/// A live run between two inputs: the agent, the pretend tools, and the failures still to
+/// inject. Both live drivers (the page and the `live` example) hold one and do what
+/// [`LiveRun::next`] asks; every decision is the agent's.
+#[derive(Clone, Debug)]
+pub struct LiveRun {
+    /// The agent.
+    pub agent: Agent,
+    /// The pretend tools: a ledger of what they would have done.
+    pub world: World,
+    /// The lab's settings (the policy).
+    pub settings: Settings,
+    /// The model's id.
+    pub model: String,
+    /// The API's address (requests go to `{base}/v1/messages`).
+    pub base: String,
+    /// Failures still to inject before the real call (the lab's failure count).
+    pub inject: u32,
+}
+
+/// What a live driver does next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Next {
+    /// POST `body` to [`LiveRun::url`]; give up at `deadline` (virtual time since the start)
+    /// and report it with [`LiveRun::timed_out`].
+    Call {
+        /// The request body.
+        body: String,
+        /// When to give up.
+        deadline: Micros,
+    },
+    /// Fail this call on purpose (no request): pause a moment, then [`LiveRun::inject`].
+    Inject,
+    /// Sleep until `until`, then [`LiveRun::waited`].
+    Wait(Micros),
+    /// Ask the human about `call` and hand in the answer with [`LiveRun::decide`]; past
+    /// `deadline` (if any), [`LiveRun::timed_out`].
+    Ask {
+        /// The risky call, as text.
+        call: String,
+        /// When the gate stops waiting.
+        deadline: Option<Micros>,
+    },
+    /// The run is over.
+    Done,
+}
+
+impl LiveRun {
+    /// A new run with `model` at `base` under `settings`.
+    pub fn new(settings: Settings, model: &str, base: &str) -> Result<Self, ConfigError> {
+        Ok(LiveRun {
+            agent: agent(&settings, model, true)?,
+            world: World::default(),
+            inject: settings.failures,
+            settings,
+            model: model.to_string(),
+            base: base.to_string(),
+        })
+    }
+
+    /// The run a tape left off: a fresh agent fed the recorded inputs (driver 2), with the
+    /// injected failures already spent.
+    pub fn replayed(
+        settings: Settings,
+        model: &str,
+        base: &str,
+        tape: &Tape,
+    ) -> Result<Self, ConfigError> {
+        let mut live = LiveRun::new(settings, model, base)?;
+        if let Some(k) = tape.kill {
+            live.agent = live
+                .agent
+                .with_kill_switch(crate::killswitch::KillSwitch::at(k));
+        }
+        let inputs = tape.requests.first().map_or(&[][..], Vec::as_slice);
+        let mut driver = Recorded::new(inputs);
+        crate::agent::Driver::drive(&mut driver, &mut live.agent);
+        live.world = World::replayed(crate::agent::Driver::take_effects(&mut driver));
+        let spent = inputs
+            .iter()
+            .filter(|i| matches!(i, Input::ModelError { error, .. } if error.detail == injected().detail))
+            .count();
+        live.inject = live.inject.saturating_sub(spent as u32);
+        Ok(live)
+    }
+
+    /// The run a checkpoint saved.
+    pub fn resume(c: &Checkpoint) -> Result<Self, ConfigError> {
+        let settings = Settings::from_query(&c.settings).0;
+        LiveRun::replayed(settings, &c.model, &c.base, &c.tape)
+    }
+
+    /// A checkpoint of the run so far (`started`: the wall clock at its start, in ms).
+    pub fn checkpoint(&self, started: f64) -> Checkpoint {
+        Checkpoint::new(
+            &self.settings,
+            &self.model,
+            &self.base,
+            started,
+            &self.run(),
+        )
+    }
+
+    /// Where the requests go.
+    pub fn url(&self) -> String {
+        format!("{}/v1/messages", self.base.trim_end_matches('/'))
+    }
+
+    /// The run so far (or in full, once [`Next::Done`]).
+    pub fn run(&self) -> Run {
+        let mut run = self.agent.clone().into_run();
+        run.effects = self.world.effects.clone();
+        run
+    }
+
+    /// The run as a trace file (no key, no address: only the model's name).
+    pub fn trace_file(&self) -> TraceFile {
+        TraceFile::of(
+            Source::Live {
+                model: self.model.clone(),
+            },
+            &self.run(),
+            &self.settings,
+        )
+    }
+
+    /// What to do next at `now`. The pretend tools run here and now (they only write a line
+    /// in a ledger), so a driver never sees them.
+    pub fn next(&mut self, now: Micros) -> Next {
+        loop {
+            match self.agent.poll() {
+                Action::Done => return Next::Done,
+                Action::Wait { until } => return Next::Wait(until),
+                Action::AskHuman { call, deadline } => {
+                    return Next::Ask {
+                        call: call.to_string(),
+                        deadline,
+                    }
+                }
+                Action::CallModel(_) if self.inject > 0 => return Next::Inject,
+                Action::CallModel(c) => {
+                    return Next::Call {
+                        body: request_body(&self.model, c.task, c.turns),
+                        deadline: c.deadline,
+                    }
+                }
+                Action::RunTool(t) => {
+                    let (call, key) = (t.call.clone(), t.key);
+                    let before = self.world.effects.len();
+                    let executed = self.world.execute(&call, key, now, ToolFaults::default());
+                    if self.world.effects.len() > before {
+                        let duplicate = self.world.effects[..before].iter().any(|e| e.call == call);
+                        self.agent.handle_side_effect(now, duplicate);
+                    }
+                    let reply = |output, deduplicated| {
+                        Ok(ToolReply {
+                            output,
+                            deduplicated,
+                        })
+                    };
+                    match executed {
+                        Executed::Ran(out) => self.agent.handle_tool_reply(now, reply(out, false)),
+                        Executed::Deduplicated(out) => {
+                            self.agent.handle_tool_reply(now, reply(out, true))
+                        }
+                        Executed::Lost => self.agent.handle_timeout(now),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The response to [`Next::Call`], read with [`read_response`] (or [`unreachable`]).
+    pub fn answer(&mut self, now: Micros, result: Result<ModelReply, CallError>) {
+        self.agent.handle_model_reply(now, result)
+    }
+
+    /// Hands in the failure [`Next::Inject`] asked for.
+    pub fn inject(&mut self, now: Micros) {
+        self.inject = self.inject.saturating_sub(1);
+        self.agent.handle_model_reply(now, Err(injected()))
+    }
+
+    /// The call or the question ran out of time at `deadline`.
+    pub fn timed_out(&mut self, deadline: Micros) {
+        self.agent.handle_timeout(deadline)
+    }
+
+    /// The wait [`Next::Wait`] asked for is over.
+    pub fn waited(&mut self, until: Micros) {
+        self.agent.handle_timeout(until)
+    }
+
+    /// The human's answer.
+    pub fn decide(&mut self, now: Micros, decision: Decision) {
+        self.agent.handle_decision(now, decision)
+    }
+
+    /// The kill switch, pressed at `now`.
+    pub fn kill(&mut self, now: Micros) {
+        self.agent.engage_kill_switch(now)
+    }
 }
 
 /// What a live run says about itself: computed from the run, like every card.
@@ -422,6 +619,10 @@ mod tests {
                  {"type":"tool_use","id":"toolu_1","name":"multiply","input":{"a":17,"b":23}}],
       "stop_reason":"tool_use","usage":{"input_tokens":400,"output_tokens":60}}"#;
 
+    const ANSWER: &str = r#"{"id":"msg_2","type":"message","role":"assistant","model":"m",
+      "content":[{"type":"text","text":"391"}],
+      "stop_reason":"end_turn","usage":{"input_tokens":500,"output_tokens":5}}"#;
+
     #[test]
     fn a_tool_request_is_read_with_its_id_tokens_and_cost() {
         let r = read_response("claude-haiku-4-5", 200, None, TOOL_USE).unwrap();
@@ -438,6 +639,62 @@ mod tests {
         assert_eq!((r.tokens.input, r.tokens.output), (400, 60));
         // $1 and $5 per million tokens: 400 + 300 micro-dollars.
         assert_eq!(r.cost, 700);
+    }
+
+    /// Drives a live run with scripted responses, as a driver would (no network).
+    fn drive(settings: &str, responses: &[(u16, &str)]) -> Run {
+        let s = Settings::from_query(settings).0;
+        let mut live = LiveRun::new(s, "claude-haiku-4-5", "http://127.0.0.1:1").unwrap();
+        let mut now = 0;
+        let mut script = responses.iter();
+        loop {
+            now += 1_000;
+            match live.next(now) {
+                Next::Done => return live.run(),
+                Next::Wait(until) => {
+                    now = until;
+                    live.waited(until)
+                }
+                Next::Inject => live.inject(now),
+                Next::Ask { .. } => live.decide(now, Decision::Approve),
+                Next::Call { deadline, .. } => match script.next() {
+                    Some((status, body)) => {
+                        live.answer(now, read_response("claude-haiku-4-5", *status, None, body))
+                    }
+                    None => live.timed_out(deadline),
+                },
+            }
+        }
+    }
+
+    const OVERLOADED: &str =
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+
+    #[test]
+    fn a_verdict_names_each_way_the_attempts_failed() {
+        let run = drive(
+            "failures=1&attempts=3",
+            &[(529, OVERLOADED), (529, OVERLOADED)],
+        );
+        let verdict = explain(&run).verdict;
+        assert!(verdict.contains("1 with 503"), "{verdict}");
+        assert!(verdict.contains("2 with 529"), "{verdict}");
+        assert!(run.outcome.degraded);
+    }
+
+    #[test]
+    fn injected_failures_then_a_real_answer_recover_and_replay() {
+        let run = drive("failures=2&attempts=3", &[(200, TOOL_USE), (200, ANSWER)]);
+        assert_eq!(run.outcome.answer, "391");
+        assert!(explain(&run)
+            .verdict
+            .starts_with("retry recovered on attempt 3"));
+        let again = replay(
+            &Settings::from_query("failures=2&attempts=3").0,
+            "claude-haiku-4-5",
+            &Tape::of(&run),
+        );
+        assert_eq!(again, run);
     }
 
     #[test]

@@ -143,9 +143,25 @@ impl std::error::Error for ImportError {}
 
 /// Reads a trace file, checking format, version and content in that order.
 pub fn import(text: &str) -> Result<TraceFile, ImportError> {
-    check_header(text)?;
+    check_header(&parse(text)?)?;
     serde_json::from_str(text).map_err(|e| ImportError::Invalid {
         detail: e.to_string(),
+    })
+}
+
+/// The file's JSON, or why it is not JSON.
+fn parse(text: &str) -> Result<serde_json::Value, ImportError> {
+    if text.trim().is_empty() {
+        return Err(ImportError::Empty);
+    }
+    serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            ImportError::Truncated
+        } else {
+            ImportError::NotJson {
+                detail: e.to_string(),
+            }
+        }
     })
 }
 
@@ -208,22 +224,28 @@ pub struct Checked {
 /// Reads a trace file for the page: the same checks and messages as [`import`], then a
 /// replay of its tape (driver 2) compared with the file's run.
 pub fn check(text: &str) -> Result<Checked, ImportError> {
-    check_header(text)?;
-    #[derive(Deserialize)]
-    struct Light {
-        source: Source,
-        settings: String,
-        run: serde_json::Value,
-        tape: Tape,
-    }
-    let file: Light = serde_json::from_str(text).map_err(|e| ImportError::Invalid {
-        detail: e.to_string(),
-    })?;
+    let value = parse(text)?;
+    check_header(&value)?;
+    let invalid = |detail: String| ImportError::Invalid { detail };
+    let source = source(&value).map_err(invalid)?;
+    let settings = value
+        .get("settings")
+        .and_then(|s| s.as_str())
+        .ok_or_else(|| invalid("`settings` is not text".into()))?
+        .to_string();
+    let run = value
+        .get("run")
+        .ok_or_else(|| invalid("`run` is missing".into()))?;
+    let tape = value
+        .get("tape")
+        .ok_or_else(|| invalid("`tape` is missing".into()))
+        .and_then(|t| {
+            crate::recorded::json::tape(t).map_err(|e| invalid(format!("the tape: {e}")))
+        })?;
     let damaged = |detail: &str| ImportError::Invalid {
         detail: detail.to_string(),
     };
-    let outcome = file
-        .run
+    let outcome = run
         .get("outcome")
         .ok_or_else(|| damaged("the run has no outcome"))?;
     let saved_answer = outcome
@@ -234,8 +256,7 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
     if outcome.get("steps").and_then(|v| v.as_u64()).is_none() {
         return Err(damaged("the outcome's steps is not a whole number"));
     }
-    let trace = file
-        .run
+    let trace = run
         .get("trace")
         .and_then(|t| t.as_array())
         .ok_or_else(|| damaged("the run's trace is not a list of events"))?;
@@ -248,14 +269,13 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
             saved_calls.push(call);
         }
     }
-    let settings = Settings::from_query(&file.settings).0;
-    let replayed = replay_file(file.source.clone(), &settings, &file.tape);
+    let replayed = replay_file(source.clone(), &Settings::from_query(&settings).0, &tape);
     // Values go through the same (pretty) writer the export uses: one serialiser in the page.
     fn as_value<T: Serialize>(x: &T) -> Option<serde_json::Value> {
         let text = serde_json::to_string_pretty(x).ok()?;
         serde_json::from_str(&text).ok()
     }
-    let identical = as_value(&replayed).is_some_and(|v| v == file.run);
+    let identical = as_value(&replayed).is_some_and(|v| &v == run);
     // The first event that differs, in words: the file's own line for it (its `detail`).
     let first_difference = (0..trace.len().max(replayed.trace.len())).find_map(|i| {
         let mine = replayed.trace.get(i);
@@ -300,8 +320,8 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
         })
         .collect();
     Ok(Checked {
-        source: file.source,
-        settings: file.settings,
+        source,
+        settings,
         report: ReplayReport {
             saved,
             replayed: tool_calls(&replayed),
@@ -313,31 +333,46 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
     })
 }
 
-fn check_header(text: &str) -> Result<(), ImportError> {
-    if text.trim().is_empty() {
-        return Err(ImportError::Empty);
+/// Where a file's run came from: `{"card": "A"}` or `{"live": {"model": "..."}}`.
+fn source(file: &serde_json::Value) -> Result<Source, String> {
+    let v = file.get("source").ok_or("`source` is missing")?;
+    if let Some(card) = v.get("card") {
+        return card
+            .as_str()
+            .and_then(CardId::parse)
+            .map(Source::Card)
+            .ok_or_else(|| format!("`source` names no card of this lab ({card})"));
     }
+    v.get("live")
+        .and_then(|l| l.get("model"))
+        .and_then(|m| m.as_str())
+        .map(|model| Source::Live {
+            model: model.to_string(),
+        })
+        .ok_or_else(|| "`source` is neither a card nor a live run".to_string())
+}
+
+fn check_header(file: &serde_json::Value) -> Result<(), ImportError> {
     // First only the header, so that a foreign or future file is named as such rather than
     // reported as damaged.
-    #[derive(Deserialize)]
-    struct Header {
-        #[serde(default)]
-        format: Option<String>,
-        #[serde(default)]
-        version: Option<u64>,
+    if !file.is_object() {
+        return Err(ImportError::Foreign {
+            detail: "its top level is not a trace file's (not an object)".into(),
+        });
     }
-    let header: Header = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Eof => ImportError::Truncated,
-        serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
-            ImportError::NotJson {
-                detail: e.to_string(),
-            }
-        }
-        serde_json::error::Category::Data => ImportError::Foreign {
-            detail: format!("its top level is not a trace file's ({e})"),
-        },
-    })?;
-    match header.format.as_deref() {
+    let format = file.get("format").and_then(|f| f.as_str());
+    if let Some(f) = file.get("format").filter(|f| !f.is_string()) {
+        return Err(ImportError::Foreign {
+            detail: format!("its \"format\" is not text ({f})"),
+        });
+    }
+    if let Some(v) = file.get("version").filter(|v| !v.is_u64()) {
+        return Err(ImportError::Invalid {
+            detail: format!("\"version\" is not a whole number ({v})"),
+        });
+    }
+    let header_version = file.get("version").and_then(|v| v.as_u64());
+    match format {
         Some(FORMAT) => {}
         Some(other) => {
             return Err(ImportError::Foreign {
@@ -354,7 +389,7 @@ fn check_header(text: &str) -> Result<(), ImportError> {
             })
         }
     }
-    match header.version {
+    match header_version {
         Some(v) if v == u64::from(VERSION) => {}
         Some(v) if v > u64::from(VERSION) => return Err(ImportError::FutureVersion { version: v }),
         Some(v) => return Err(ImportError::OldVersion { version: v }),
@@ -399,30 +434,60 @@ impl Session {
         }
     }
 
-    /// The stored text.
+    /// The stored text (pretty, like a trace file: the page carries one JSON writer).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
     /// Reads a stored session; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Session, String> {
-        let s: Session = serde_json::from_str(text).map_err(|e| {
-            if e.is_eof() {
-                "it is cut short".to_string()
-            } else {
-                format!("it is not a saved session ({e})")
-            }
-        })?;
-        if s.format != SESSION_FORMAT {
-            return Err(format!("its format is {}", crate::quote(&s.format)));
+        let v = stored(text, SESSION_FORMAT, SESSION_VERSION, "a saved session")?;
+        let settings = v
+            .get("settings")
+            .and_then(|s| s.as_str())
+            .ok_or("its settings are not text")?
+            .to_string();
+        let playing = match v.get("playing") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(p) => match p.as_array().map(Vec::as_slice) {
+                Some([card, at]) => Some((
+                    card.as_str()
+                        .and_then(CardId::parse)
+                        .ok_or("it names no card of this lab")?,
+                    at.as_u64().ok_or("its replay time is not a whole number")?,
+                )),
+                _ => return Err("its replay is not a [card, time] pair".into()),
+            },
+        };
+        Ok(Session {
+            format: SESSION_FORMAT.to_string(),
+            version: SESSION_VERSION,
+            settings,
+            playing,
+        })
+    }
+}
+
+/// Reads stored JSON of the given format and version; the error says what is wrong with it.
+fn stored(text: &str, format: &str, version: u32, what: &str) -> Result<serde_json::Value, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            "it is cut short".to_string()
+        } else {
+            format!("it is not {what} ({e})")
         }
-        if s.version != SESSION_VERSION {
-            return Err(format!(
-                "it is version {}; this page reads version {SESSION_VERSION}",
-                s.version
-            ));
-        }
-        Ok(s)
+    })?;
+    match v.get("format").and_then(|f| f.as_str()) {
+        Some(f) if f == format => {}
+        Some(f) => return Err(format!("its format is {}", crate::quote(f))),
+        None => return Err(format!("it is not {what} of this lab")),
+    }
+    match v.get("version").and_then(|v| v.as_u64()) {
+        Some(n) if n == u64::from(version) => Ok(v),
+        Some(n) => Err(format!(
+            "it was saved in format version {n}; this page reads version {version}"
+        )),
+        None => Err("it has no version".to_string()),
     }
 }
 
@@ -467,40 +532,34 @@ impl Checkpoint {
         }
     }
 
-    /// The stored text.
+    /// The stored text (pretty, like a trace file: the page carries one JSON writer).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
     /// Reads a stored checkpoint; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Checkpoint, String> {
-        #[derive(Deserialize)]
-        struct Header {
-            #[serde(default)]
-            format: Option<String>,
-            #[serde(default)]
-            version: Option<u64>,
-        }
-        let header: Header = serde_json::from_str(text).map_err(|e| {
-            if e.is_eof() {
-                "it is cut short".to_string()
-            } else {
-                "it is not a checkpoint of this lab".to_string()
-            }
-        })?;
-        if header.format.as_deref() != Some(CHECKPOINT_FORMAT) {
-            return Err("it is not a checkpoint of this lab".to_string());
-        }
-        match header.version {
-            Some(v) if v == u64::from(CHECKPOINT_VERSION) => {}
-            Some(v) => {
-                return Err(format!(
-                "it was saved in format version {v}; this page reads version {CHECKPOINT_VERSION}"
-            ))
-            }
-            None => return Err("it has no version".to_string()),
-        }
-        serde_json::from_str(text).map_err(|e| format!("it is damaged ({e})"))
+        let v = stored(text, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "a checkpoint")?;
+        let damaged = |what: &str| format!("it is damaged ({what})");
+        let text_of = |name: &str| {
+            v.get(name)
+                .and_then(|s| s.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| damaged(&format!("`{name}` is not text")))
+        };
+        Ok(Checkpoint {
+            format: CHECKPOINT_FORMAT.to_string(),
+            version: CHECKPOINT_VERSION,
+            settings: text_of("settings")?,
+            model: text_of("model")?,
+            base: text_of("base")?,
+            started: v
+                .get("started")
+                .and_then(|s| s.as_f64())
+                .ok_or_else(|| damaged("`started` is not a number"))?,
+            tape: crate::recorded::json::tape(v.get("tape").unwrap_or(&serde_json::Value::Null))
+                .map_err(|e| damaged(&format!("the tape: {e}")))?,
+        })
     }
 }
 

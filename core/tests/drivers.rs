@@ -64,6 +64,17 @@ proptest! {
         prop_assert_eq!(again, run);
     }
 
+    /// The page's hand-written tape reader reads exactly what the derived writer wrote (and
+    /// what the derived reader reads), for every card's recording.
+    #[test]
+    fn the_hand_reader_reads_every_tape(id in card(), s in settings()) {
+        let tape = Tape::of(&run_card(id, &s).run);
+        let value = serde_json::to_value(&tape).unwrap();
+        prop_assert_eq!(reliability_core::recorded::json::tape(&value), Ok(tape.clone()));
+        let derived: Tape = serde_json::from_value(value).unwrap();
+        prop_assert_eq!(derived, tape);
+    }
+
     /// Checkpoint anywhere, restore (as a value, or by replaying the inputs so far), continue:
     /// the same run as straight through.
     #[test]

@@ -47,12 +47,30 @@ pub fn retry_clause(r: &Reading) -> Option<String> {
             "retry recovered on attempt {n} after waiting {}",
             waits_text(&r.waits())
         ),
-        None => format!(
-            "{} with {}",
-            attempts_failed(failed as u32),
-            r.first_error().map(|e| e.to_string()).unwrap_or_default()
-        ),
+        None => format!("{}{}", attempts_failed(failed as u32), failed_with(r)),
     })
+}
+
+/// " with E" when every failed model attempt failed the same way, else each way and how
+/// often, in the order they first happened (": 1 with E1, 2 with E2").
+fn failed_with(r: &Reading) -> String {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (_, _, e) in r.model_attempts() {
+        if let Some(e) = e {
+            let text = e.to_string();
+            match seen.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((text, 1)),
+            }
+        }
+    }
+    match seen.as_slice() {
+        [(only, _)] => format!(" with {only}"),
+        many => {
+            let parts: Vec<String> = many.iter().map(|(t, n)| format!("{n} with {t}")).collect();
+            format!(": {}", parts.join(", "))
+        }
+    }
 }
 
 fn explain(r: &Reading, _: Option<&Run>) -> Explanation {
