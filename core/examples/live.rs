@@ -11,6 +11,10 @@
 //! live_timeout, live_task, ...), `--trace FILE` (write a trace file that replays offline),
 //! `--approve` / `--deny` (answer the approval gate without asking). The key is read from
 //! `ANTHROPIC_API_KEY` and sent only in the `x-api-key` header to the base address.
+//!
+//! A terminal program: on wasm32 (where its HTTP client does not build) it is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use reliability_core::approval::Decision;
 use reliability_core::lab::Settings;
