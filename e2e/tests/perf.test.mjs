@@ -65,7 +65,7 @@ test(`${CHANGES} slider changes all take effect; latency written to perf.json`, 
         const ANSWER = 'The answer is 391.';
         const q = (sel) => document.querySelector(sel);
         const text = (sel) => q(sel)?.textContent.trim() ?? '';
-        const field = (card, f) => text(`[data-testid="card-${card}"] dd[data-field="${f}"]`);
+        const field = (card, f) => text(`[data-testid="card-${card}"] [data-field="${f}"]`);
         const used = (card) => text(`[data-testid="card-${card}"] ul.used`).replace(/\s+/g, ' ');
 
         // What the page shows once a change has landed: the <output> and the card that uses it.
