@@ -480,6 +480,11 @@ export class LabPage {
     return Object.fromEntries(QUERY_KEYS.filter((k) => k in q).map((k) => [k, q[k]]));
   }
 
+  /** Polls until the address has no query at all (what a page at its defaults shows). */
+  async expectNoQuery() {
+    await eventually(async () => assert.equal(await this.page.evaluate(() => location.search), '', 'no query in the address'));
+  }
+
   /** Polls until the URL query has `expected` (a subset of keys → string values). */
   async expectQuery(expected) {
     await eventually(async () => {
