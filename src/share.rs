@@ -25,7 +25,7 @@ pub fn knob_tags(s: &Settings, names: &[&str]) -> Vec<(String, String)> {
 /// Writes `text` into a share row's status; with `link`, also shows the link in the row's box,
 /// to copy by hand.
 fn say(row: &Element, text: &str, link: Option<&str>) {
-    if let Some(status) = row.query_selector(".copy-status").ok().flatten() {
+    if let Some(status) = row.query_selector(".share-status").ok().flatten() {
         status.set_text_content(Some(text));
     }
     if let (Some(link), Some(input)) = (link, row.query_selector("input").ok().flatten()) {
@@ -87,7 +87,7 @@ pub fn buttons(
             {browser::can_copy_image().then(|| view! {
                 <button data-act="image" data-testid="copy-image">"Copy image"</button>
             })}
-            <span class="copy-status" role="status" data-testid="share-status"></span>
+            <span class="share-status" role="status" data-testid="share-status"></span>
             <input class="link-box" data-testid="link-box" readonly hidden aria-label="Link to copy" />
         </div>
     }

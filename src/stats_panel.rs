@@ -400,7 +400,8 @@ fn herd_sheet(s: &Settings, points: &[Point], link: String) -> Sheet {
         _ => "Nothing simulated.".to_string(),
     };
     let mut tags = knob_tags(s, &["herd_clients", "seed"]);
-    tags.push(("seeds per point".into(), HERD_SEEDS.to_string()));
+    // Every number is a mean over the seeds of its point.
+    tags.push(("means over".into(), format!("{HERD_SEEDS} seeds")));
     Sheet {
         title: "The thundering herd: many clients, one contended row".into(),
         tags,
