@@ -4,11 +4,12 @@
 //! is view state: the replay's playhead and the copy button's status.
 
 use crate::browser;
+use crate::card_image::Sheet;
 use crate::timeline_svg::{kind_class, legend, TimelineSvg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::approval::Decision;
-use reliability_core::lab::{CardId, CardRun, Tone};
+use reliability_core::lab::{CardId, CardRun, Gauge, Tone};
 use reliability_core::time::{Micros, Secs};
 use reliability_core::timeline::{layout, Kind};
 use reliability_core::trace::EventKind;
@@ -19,7 +20,7 @@ const REPLAY_MIN_MS: f64 = 1_500.0;
 /// How often a replay redraws (milliseconds).
 const FRAME_MS: u32 = 50;
 
-fn tone_class(t: Tone) -> &'static str {
+pub fn tone_class(t: Tone) -> &'static str {
     match t {
         Tone::Handled => "tone-handled",
         Tone::Calm => "tone-calm",
@@ -38,6 +39,45 @@ fn blocked_text(b: &[String]) -> String {
 /// The answer as the dict quotes it.
 fn answer_text(a: &str) -> String {
     a.replace('\'', "\\'")
+}
+
+/// The counters line: "3 model calls, 2 retries, 1.56s virtual time".
+fn counters(r: &CardRun) -> String {
+    let c = &r.run.outcome.counters;
+    format!(
+        "{} model call{}, {} retr{}, {} virtual time",
+        c.model_calls,
+        if c.model_calls == 1 { "" } else { "s" },
+        c.retries,
+        if c.retries == 1 { "y" } else { "ies" },
+        Secs(r.run.outcome.elapsed)
+    )
+}
+
+/// A budget gauge in words: "turns cap: 3 of 10, fired first".
+fn gauge_text(g: &Gauge) -> String {
+    let fired = if g.fired { ", fired first" } else { "" };
+    format!("{} cap: {} of {}{fired}", g.name, g.used_text, g.limit_text)
+}
+
+/// What the card's image shows: the card's own title, tags, result, verdict and timeline.
+pub fn sheet(r: &CardRun, link: String) -> Sheet {
+    let card = r.id.card();
+    let e = &r.explanation;
+    let mut result = vec![r.run.outcome.lab_repr()];
+    result.extend(e.lines.iter().cloned());
+    result.push(counters(r));
+    result.extend(e.facts.iter().map(|(k, v)| format!("{k}: {v}")));
+    result.extend(e.gauges.iter().map(gauge_text));
+    Sheet {
+        title: format!("{}. {}", card.letter, card.title),
+        tags: r.tags.clone(),
+        result,
+        verdict: format!("{} {}: {}", r.tone().icon(), r.tone().label(), r.verdict()),
+        tone: Some(r.tone()),
+        timeline: Some(layout(&r.run)),
+        link,
+    }
 }
 
 /// Replay speed for a run of `span`: real milliseconds per virtual microsecond.
@@ -72,6 +112,9 @@ pub fn Card(
     /// A copy of a card elsewhere on the page (an imported trace): its ids must not clash.
     #[prop(optional)]
     imported: bool,
+    /// Its share buttons (none on an imported copy).
+    #[prop(optional)]
+    share: Option<AnyView>,
 ) -> impl IntoView {
     let id = run.with_untracked(|r| r.id);
     let card = id.card();
@@ -250,6 +293,7 @@ pub fn Card(
         <article
             node_ref=article
             class=move || format!("card {}", tone_class(tone()))
+            id=(!imported).then(|| format!("card-{letter}"))
             data-testid=format!("card-{letter}")
             aria-labelledby=heading_id.clone()
         >
@@ -282,19 +326,7 @@ pub fn Card(
             {move || run.with(|r| (!r.explanation.lines.is_empty()).then(|| view! {
                 <pre class="lines" data-testid="lines">{r.explanation.lines.join("\n")}</pre>
             }))}
-            <p class="counters">
-                {move || run.with(|r| {
-                    let c = &r.run.outcome.counters;
-                    format!(
-                        "{} model call{}, {} retr{}, {} virtual time",
-                        c.model_calls,
-                        if c.model_calls == 1 { "" } else { "s" },
-                        c.retries,
-                        if c.retries == 1 { "y" } else { "ies" },
-                        Secs(r.run.outcome.elapsed)
-                    )
-                })}
-            </p>
+            <p class="counters">{move || run.with(counters)}</p>
             {move || run.with(|r| (!r.explanation.facts.is_empty()).then(|| view! {
                 <dl class="facts" data-testid="facts">
                     {r.explanation.facts.iter().map(|(k, v)| view! {
@@ -306,7 +338,7 @@ pub fn Card(
                 <ul class="gauges" data-testid="gauges" aria-label="Budgets used">
                     {r.explanation.gauges.iter().map(|g| {
                         let pct = if g.limit == 0 { 100.0 } else { (g.used as f64 / g.limit as f64 * 100.0).min(100.0) };
-                        let label = format!("{} cap: {} of {}{}", g.name, g.used_text, g.limit_text, if g.fired { ", fired first" } else { "" });
+                        let label = gauge_text(g);
                         view! {
                             <li class:fired=g.fired>
                                 <span class="gauge-name">{format!("{}{}", g.name, if g.fired { " ■ fired" } else { "" })}</span>
@@ -372,7 +404,12 @@ pub fn Card(
                 <span class="copy-status" role="status">
                     {move || current_status().map(|s| match s { Ok(m) | Err(m) => m })}
                 </span>
+                // Handled by the page's present mode (see `present_keys` in lib.rs).
+                {(!imported).then(|| view! {
+                    <button data-present=letter data-testid="present">"⛶ Present"</button>
+                })}
             </div>
+            {share}
             {move || matches!(current_status(), Some(Err(_))).then(|| view! {
                 <textarea class="transcript" readonly rows="8" aria-label="Transcript">{transcript}</textarea>
             })}

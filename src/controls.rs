@@ -3,10 +3,11 @@
 //! Every control writes into the one settings signal through [`Settings::set`], which checks
 //! the range; a value it refuses is shown next to the control and changes nothing.
 
+use crate::card::tone_class;
 use leptos::prelude::*;
-use reliability_core::lab::{CardId, Knob, Place, Settings, Unit, KNOBS};
+use reliability_core::lab::{CardId, CardRun, Knob, Place, Settings, Unit, KNOBS};
 use reliability_core::quote;
-use reliability_core::time::shortest;
+use reliability_core::time::{shortest, Secs};
 
 /// Bumped by the reset button, so every control forgets the input it refused before.
 #[derive(Clone, Copy)]
@@ -121,7 +122,7 @@ pub fn KnobControl(
         .into_any(),
     };
     view! {
-        <div class="knob">
+        <div class="knob" data-knob=knob.name>
             <div class="knob-head">
                 <label for=id.clone()>{knob.label}</label>
                 <output for=id.clone() class="value" aria-hidden="true">{move || knob.show(value())}</output>
@@ -192,4 +193,28 @@ pub fn ControlPanel(
             </div>
         </section>
     }
+}
+
+/// Every card at a glance, beside the knobs: its letter, its verdict's icon and its virtual
+/// time, each a link to the card. A knob's move shows here even when the cards it drives are
+/// further down the page. (Written as markup in one go, as the plots are: a view per tile
+/// cost several KiB of wasm.)
+pub fn cards_now(runs: Vec<Memo<CardRun>>) -> impl IntoView {
+    let tiles = move || {
+        let mut out = String::from("<ul>");
+        for run in &runs {
+            run.with(|r| {
+                let (t, l) = (r.tone(), r.id.letter());
+                out.push_str(&format!(
+                    r##"<li class="{}"><a href="#card-{l}" title="card {l}: {}"><b>{l}</b> {} {}</a></li>"##,
+                    tone_class(t),
+                    t.label(),
+                    t.icon(),
+                    Secs(r.run.outcome.elapsed)
+                ));
+            });
+        }
+        out + "</ul>"
+    };
+    view! { <nav class="now" aria-label="Every card now" data-testid="cards-now" inner_html=tiles></nav> }
 }

@@ -6,25 +6,41 @@
 
 mod browser;
 mod card;
+mod card_image;
 mod controls;
 mod importer;
 mod live_panel;
 mod net;
 mod observe_panel;
 mod plot;
+mod share;
 mod stats_panel;
 mod timeline_svg;
 
 pub use browser::remove_loading_message;
+
+/// Once the page is mounted: present mode if the link asks for it (`?present=B`), else the
+/// card or panel a shared link names (`#card-B`, `#stats`) scrolled into view.
+pub fn after_mount() {
+    let id = browser::fragment();
+    match presented_by_link() {
+        Some(card) => present_look(Some(card)),
+        None if !id.is_empty() => browser::scroll_to(&id),
+        None => {}
+    }
+}
 pub use card::Card;
 pub use controls::{ControlPanel, KnobControl};
 pub use observe_panel::ObservabilityPanel;
 pub use timeline_svg::TimelineSvg;
 
 use leptos::prelude::*;
-use reliability_core::lab::{run_card, run_card_killed_at, CardId, CardRun, Notice, Settings};
+use reliability_core::lab::{
+    run_card, run_card_killed_at, view_param, CardId, CardRun, Notice, Settings,
+};
 use reliability_core::time::Micros;
 use reliability_core::tracefile::{Session, TraceFile};
+use wasm_bindgen::JsCast;
 
 /// Messages about input that was ignored (a broken link, unreadable storage).
 #[component]
@@ -92,16 +108,19 @@ pub fn App() -> impl IntoView {
     // Which card is replaying, and where; and where the kill switch caught it.
     let playing = RwSignal::new(resume);
     let killed_at = RwSignal::new(None::<(CardId, Micros)>);
+    // The card shown alone and large for a projector (present mode), from `?present=B`.
+    let present = RwSignal::new(presented_by_link());
 
     // Keep the address bar a permalink, and the session in storage (syncing with the world).
     Effect::new(move |_| {
-        let query = settings.with(|s| s.to_query());
+        let query = settings.with(|s| s.page_query(present.get()));
         browser::replace_query(&query);
     });
     Effect::new(move |_| {
         let session = settings.with(|s| Session::new(s, playing.get()));
         browser::save_session(&session.to_json());
     });
+    present_mode(present);
 
     let link = Signal::derive(move || {
         settings.track();
@@ -143,10 +162,11 @@ pub fn App() -> impl IntoView {
         .zip(runs[CardId::LAB.len()..].iter())
         .map(|(id, run)| make_card(*id, *run, settings, link, playing, resume))
         .collect_view();
+    let now = controls::cards_now(runs.clone());
 
     view! {
         <a class="skip" href="#cards">"Skip to the cards"</a>
-        <header class="top">
+        <header class="top" id="top">
             <div class="title-row">
                 <h1>"Agent Reliability Lab"</h1>
                 <button
@@ -168,13 +188,23 @@ pub fn App() -> impl IntoView {
         <Notices notices=notices />
         <main>
             <ControlPanel settings=settings on_reset=on_reset />
-            <section id="cards" class="cards" aria-label="The lab: scenarios A to F">{lab}</section>
-            <live_panel::LivePanel settings=settings />
-            <h2 class="section-title">"The failure-first toolbox"</h2>
-            <section class="cards" aria-label="The toolbox: scenarios G to N">{toolbox}</section>
-            <ObservabilityPanel runs=runs.clone() seed=seed />
-            <stats_panel::StatsPanel settings=settings />
-            <importer::Importer />
+            <div class="stage">
+                // Shown in present mode only (style/main.css); `present_mode` handles its buttons.
+                <nav class="present-bar" aria-label="Present mode">
+                    <button data-present="prev" data-testid="present-prev">"← Previous card"</button>
+                    <p>"Present mode: the arrow keys change cards; Esc leaves."</p>
+                    <button data-present="next" data-testid="present-next">"Next card →"</button>
+                    <button data-present="exit" data-testid="present-exit">"✕ Leave present mode"</button>
+                </nav>
+                {now}
+                <section id="cards" class="cards" aria-label="The lab: scenarios A to F">{lab}</section>
+                <live_panel::LivePanel settings=settings />
+                <h2 class="section-title">"The failure-first toolbox"</h2>
+                <section class="cards" aria-label="The toolbox: scenarios G to N">{toolbox}</section>
+                <ObservabilityPanel runs=runs.clone() seed=seed />
+                <stats_panel::StatsPanel settings=settings />
+                <importer::Importer />
+            </div>
         </main>
         <footer class="foot">
             <p>
@@ -210,6 +240,12 @@ fn make_card(
     });
     let resume_at = resume.filter(|(p, _)| *p == id).map(|(_, at)| at);
     let controls = controls::card_controls(id, settings);
+    let share = share::buttons(
+        settings,
+        format!("card-{}", id.letter()),
+        Box::new(move |link| Ok(run.with_untracked(|r| card::sheet(r, link)))),
+    )
+    .into_any();
     view! {
         <Card
             run=run
@@ -218,9 +254,77 @@ fn make_card(
             on_play=on_play
             on_export=on_export
             resume_at=resume_at
+            share=share
         >
             {controls}
         </Card>
     }
     .into_any()
+}
+
+/// Present mode: one card large for a projector, with its knobs. The body's attributes carry
+/// it (`class="present solo"`, `data-present="B"`, `data-knobs="max_steps"`) and
+/// style/main.css does the rest, so the page's markup stays the same. A button with
+/// `data-present` (a card's letter, `prev`, `next` or `exit`) moves it, and so do the arrow
+/// keys and Escape, unless a control has the keys. (The handlers set the look themselves, not
+/// an effect: less wasm, and nothing else changes it.)
+fn present_mode(present: RwSignal<Option<CardId>>) {
+    let show = move |next: Option<CardId>| {
+        let was = present.get_untracked();
+        present.set(next);
+        present_look(next);
+        // On entering, the top of the page; on leaving, the card that was shown.
+        match (next, was) {
+            (Some(_), _) => browser::scroll_to("top"),
+            (None, Some(id)) => browser::scroll_to(&format!("card-{}", id.letter())),
+            (None, None) => {}
+        }
+    };
+    let step = move |by: usize| {
+        let n = CardId::ALL.len();
+        show(
+            present
+                .get_untracked()
+                .map(|id| CardId::ALL[(id as usize + by) % n]),
+        );
+    };
+    let _ = window_event_listener(leptos::ev::click, move |e| {
+        let pressed = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|t| t.get_attribute("data-present"));
+        match pressed.as_deref() {
+            Some("prev") => step(CardId::ALL.len() - 1),
+            Some("next") => step(1),
+            Some("exit") => show(None),
+            Some(letter) => show(CardId::parse(letter)),
+            None => {}
+        }
+    });
+    let _ = window_event_listener(leptos::ev::keydown, move |e| {
+        if present.get_untracked().is_none() {
+            return;
+        }
+        let in_control = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|t| matches!(t.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+        match e.key().as_str() {
+            "Escape" => show(None),
+            "ArrowRight" if !in_control => step(1),
+            "ArrowLeft" if !in_control => step(CardId::ALL.len() - 1),
+            _ => return,
+        }
+        e.prevent_default();
+    });
+}
+
+/// Present mode's look for card `id` (or none).
+fn present_look(id: Option<CardId>) {
+    browser::present_look(id.map(|id| (id.letter(), id.card().knobs.join(" "))));
+}
+
+/// The card the link asks to present (`?present=B`).
+fn presented_by_link() -> Option<CardId> {
+    view_param(&browser::query(), "present").and_then(|l| CardId::parse(&l))
 }

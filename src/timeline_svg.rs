@@ -31,7 +31,7 @@ pub fn kind_class(k: Kind) -> &'static str {
 }
 
 /// The glyph drawn on a mark, so kinds differ by shape as well as colour.
-fn glyph(k: Kind) -> &'static str {
+pub fn glyph(k: Kind) -> &'static str {
     match k {
         Kind::FastFail => "×",
         Kind::Blocked => "✗",

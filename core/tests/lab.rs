@@ -11,7 +11,7 @@ use reliability_core::error::{CallError, ErrorKind};
 use reliability_core::escalation::EscalationPolicy;
 use reliability_core::fallback::SAFE_MESSAGE;
 use reliability_core::killswitch::KillSwitch;
-use reliability_core::lab::{cards::e::SLOW_CALL, run_card, CardId, Settings, Tone};
+use reliability_core::lab::{cards::e::SLOW_CALL, run_card, view_param, CardId, Settings, Tone};
 use reliability_core::model::{Behaviour, Faults, ModelSpec};
 use reliability_core::retry::Jitter;
 use reliability_core::sim::{self, SimWorld};
@@ -500,6 +500,33 @@ fn permalinks_round_trip_and_bad_values_fall_back_with_a_notice() {
         notices[0].message,
         "max_steps=\"99\" ignored: must be 1 to 12; using the default 4"
     );
+}
+
+#[test]
+fn a_shared_link_names_only_what_differs_and_the_card_to_open() {
+    let page = "http://10.0.0.5:8080/lab/?max_steps=9&present=B#stats";
+    // Defaults: no query at all, only the card.
+    let s = Settings::default();
+    assert_eq!(
+        s.share_link(page, "card-B"),
+        "http://10.0.0.5:8080/lab/#card-B"
+    );
+    // One knob moved: one parameter.
+    let s = with(|s| s.max_steps = 2);
+    let link = s.share_link(page, "card-B");
+    assert_eq!(link, "http://10.0.0.5:8080/lab/?max_steps=2#card-B");
+    // The link reads back as the same settings, with no notice.
+    let query = link.split_once('?').unwrap().1.split('#').next().unwrap();
+    assert_eq!(Settings::from_query(query), (s.clone(), vec![]));
+
+    // The address bar keeps the presented card; a link to present it reads back.
+    assert_eq!(s.page_query(None), "max_steps=2");
+    assert_eq!(s.page_query(Some(CardId::E)), "max_steps=2&present=E");
+    assert_eq!(Settings::default().page_query(Some(CardId::A)), "present=A");
+    let q = "?max_steps=2&present=E";
+    assert_eq!(view_param(q, "present").as_deref(), Some("E"));
+    assert_eq!(view_param(q, "card"), None);
+    assert_eq!(Settings::from_query(q), (s, vec![]));
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub mod settings;
 
 pub use explain::{Explanation, Gauge, Tone};
 pub use knob::{Choice, Knob, Place, Unit};
-pub use settings::{knob, Injected, Notice, Settings, KNOBS};
+pub use settings::{knob, view_param, Injected, Notice, Settings, KNOBS};
 
 use crate::agent::Driver;
 use crate::agent::{AgentConfig, Outcome, RequestEnd, Run, Stop};

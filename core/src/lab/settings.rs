@@ -326,6 +326,16 @@ pub struct Notice {
 /// open): read by the page, passed over here without a notice.
 pub const VIEW_PARAMS: &[&str] = &["present", "card"];
 
+/// The value of the view parameter `name` in a link's query (with or without `?`): `B` for
+/// `present` in `?max_steps=2&present=B`. The first one counts, as for settings.
+pub fn view_param(query: &str, name: &str) -> Option<String> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (decode(k) == name).then(|| decode(v))
+    })
+}
+
 /// Looks a knob up by name.
 pub fn knob(name: &str) -> Option<&'static Knob> {
     KNOBS.iter().find(|k| k.name == name)
@@ -414,6 +424,30 @@ impl Settings {
             }
         }
         parts.join("&")
+    }
+
+    /// The address bar's query: [`Settings::to_query`], then `present=<letter>` while a card
+    /// is presented (so a reload stays on it).
+    pub fn page_query(&self, present: Option<CardId>) -> String {
+        let mut q = self.to_query();
+        if let Some(id) = present {
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str("present=");
+            q.push_str(id.letter());
+        }
+        q
+    }
+
+    /// A link to share: `page` (the page's address; its own query and fragment are dropped),
+    /// these settings as [`Settings::to_query`] writes them, and `#anchor`, the id of the card
+    /// or panel to open at: `https://lab.example/?max_steps=2#card-B`.
+    pub fn share_link(&self, page: &str, anchor: &str) -> String {
+        let base = page.split(['?', '#']).next().unwrap_or_default();
+        let q = self.to_query();
+        let sep = if q.is_empty() { "" } else { "?" };
+        format!("{base}{sep}{q}#{anchor}")
     }
 
     /// Every setting, default or not, in table order: what a trace file records, so a file
