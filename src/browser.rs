@@ -78,6 +78,17 @@ pub fn remove_loading_message() {
     }
 }
 
+/// Scrolls the element `selector` finds into view, if there is one.
+pub fn scroll_to(selector: &str) {
+    let found = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+        .and_then(|body| body.query_selector(selector).ok().flatten());
+    if let Some(el) = found {
+        el.scroll_into_view();
+    }
+}
+
 /// Milliseconds from the page's time origin (for the play control's pacing).
 pub fn now_ms() -> f64 {
     web_sys::window()
