@@ -43,6 +43,14 @@ pub fn from_link(
     }
 }
 
+/// Scrolls to the challenges when the page's link names one (or a broken one): whoever opens
+/// a challenge or a result link wants the panel, not the top of the lab.
+pub fn scroll_to_challenge() {
+    if !matches!(read_link(&browser::query()), Ok(None)) {
+        browser::scroll_to("#challenges");
+    }
+}
+
 /// The page's address with `query`, as a link to share.
 fn address(query: &str) -> String {
     let href = browser::href();
@@ -88,57 +96,56 @@ pub fn ChallengePanel(
     settings: RwSignal<Settings>,
     /// The open challenge.
     challenge: RwSignal<Option<Challenge>>,
-    /// The result the page's link shared, until another challenge is opened.
-    claimed: RwSignal<Option<SharedResult>>,
+    /// The result the page's link shared, if it did.
+    claimed: Option<SharedResult>,
     /// Why the page's challenge link could not be used.
     error: Option<LinkError>,
 ) -> impl IntoView {
-    // The job: the open challenge and the policy, as a result link's query.
-    let job = Memo::new(move |_| {
+    // The job: the open challenge and the policy, as a result link's query. (Plain closures,
+    // not memos: each memo's type costs wasm, and these are cheap.)
+    let job = move || {
         let c = challenge.get()?;
         Some(settings.with(|s| SharedResult::new(c, s, Claim::Pass).to_query()))
-    });
-    let out = RwSignal::new(None::<Scored>);
-    // Scoring happens outside the reactive graph (in the worker).
+    };
+    // Scoring happens outside the reactive graph (in the worker); `version` says it answered.
+    let version = RwSignal::new(0u64);
     Effect::new(move |_| {
-        if let Some(j) = job.get() {
-            scorer::ask(j, out);
+        if let Some(j) = job() {
+            scorer::ask(j, version);
         }
     });
     // The newest answer for the open challenge: is it the current policy's, and its score.
-    let shown = Memo::new(move |_| {
+    let shown = move || {
+        version.track();
         let c = challenge.get()?;
-        let o = out.get()?;
+        let o = scorer::last()?;
         (Challenge::from_query(&o.job).ok()? == c).then(|| {
-            let current = job.with(|j| j.as_ref() == Some(&o.job));
+            let current = job().as_ref() == Some(&o.job);
             let score = o.measures.clone().map(|m| Score::of(&c.goals, m));
             (current, score, o)
         })
-    });
+    };
     // The link to share: the scored job, with the claim its score makes.
-    let share = Memo::new(move |_| {
-        let (current, Ok(s), o) = shown.get()? else {
+    let share = move || {
+        let (true, Ok(s), o) = shown()? else {
             return None;
         };
-        let mut r = SharedResult::from_query(&o.job).ok().filter(|_| current)?;
+        let mut r = SharedResult::from_query(&o.job).ok()?;
         r.claim = s.claim();
         Some(address(&r.to_query()))
-    });
-    let copied = RwSignal::new(None::<String>);
-    let copy = move |_| {
-        let text = share.get_untracked().unwrap_or_default();
-        leptos::task::spawn_local(async move {
-            let msg = match browser::copy(&text).await {
-                Ok(()) => "Copied.".to_string(),
-                Err(e) => format!("Could not copy ({e}): the link is under “Share result”."),
-            };
-            copied.try_set(Some(msg));
-        });
     };
-    // Opened by its link: show the panel, not the top of the lab.
-    if error.is_some() || challenge.with_untracked(Option::is_some) {
-        Effect::new(|_| browser::scroll_to("#challenges"));
-    }
+    // The shared result's claim, with its job: it is re-checked whenever that job is scored.
+    let claimed = claimed.map(|r| {
+        let claim = r.claim;
+        (
+            SharedResult {
+                claim: Claim::Pass,
+                ..r
+            }
+            .to_query(),
+            claim,
+        )
+    });
 
     let choices = BUILTINS
         .iter()
@@ -152,10 +159,7 @@ pub fn ChallengePanel(
                 <button
                     data-testid=format!("challenge-{}", b.challenge.id)
                     aria-pressed=on
-                    on:click=move |_| {
-                        claimed.set(None);
-                        challenge.set(Some(b.challenge.clone()));
-                    }
+                    on:click=move |_| challenge.set(Some(b.challenge.clone()))
                 >
                     {&*b.challenge.title}
                 </button>
@@ -196,18 +200,15 @@ pub fn ChallengePanel(
             <div class="knobs" hidden=move || challenge.with(Option::is_none)>{knobs}</div>
             <div inner_html=move || {
                 let pending = challenge.with(|c| c.as_ref().map(|c| c.runs));
-                match (shown.get(), pending) {
-                    (Some((current, score, o)), _) => claimed.with(|r| scores(current, &score, &o, r.as_ref())),
+                match (shown(), pending) {
+                    (Some((current, score, o)), _) => scores(current, &score, &o, claimed.as_ref()),
                     (None, Some(runs)) => status(&format!("Scoring {runs} requests…")),
                     (None, None) => String::new(),
                 }
             }></div>
-            <p class="share" hidden=move || share.with(Option::is_none)>
-                <a data-testid="share-result" href=move || share.get()>"Share result"</a>
-                " "
-                <button data-testid="copy-result" on:click=copy>"Copy the link"</button>
-                " "
-                <span role="status">{move || copied.get()}</span>
+            <p class="share" hidden=move || share().is_none()>
+                <a data-testid="share-result" href=share>"Share result"</a>
+                " (a link that carries the challenge and this policy: copy it, or open it to score it again)"
             </p>
             <Builder />
         </section>
@@ -269,7 +270,7 @@ fn scores(
     current: bool,
     score: &Result<Score, String>,
     o: &Scored,
-    claimed: Option<&SharedResult>,
+    claimed: Option<&(String, Claim)>,
 ) -> String {
     let s = match score {
         Ok(s) => s,
@@ -300,9 +301,10 @@ fn scores(
         );
     }
     h += &format!(
-        r#"</ul><p data-testid="challenge-verdict" data-pass="{}" data-ms="{}" class="verdict {}">{} {}</p>"#,
+        r#"</ul><p data-testid="challenge-verdict" data-pass="{}" data-ms="{}" data-compute-ms="{}" class="verdict {}">{} {}</p>"#,
         s.passed,
         fixed(o.ms, 1),
+        fixed(o.compute_ms, 1),
         mark(s.passed).0,
         mark(s.passed).1,
         escape(&s.verdict()),
@@ -317,20 +319,17 @@ fn scores(
     } else {
         "Scoring your change… the scores above are the previous policy's.".to_string()
     });
-    let shared = SharedResult::from_query(&o.job).ok();
-    if let (Some(r), Some(x), true) = (claimed, shared, current) {
-        if x.challenge == r.challenge && x.settings == r.settings {
-            let holds = r.claim == s.claim();
-            let word = |c: Claim| if c == Claim::Pass { "passes" } else { "fails" };
-            h += &format!(
-                r#"<p data-testid="challenge-claim" data-holds="{holds}" class="claim {}">{} The link that opened this page claims this policy {}; scored again here, it {}: the claim {}.</p>"#,
-                mark(holds).0,
-                mark(holds).1,
-                word(r.claim),
-                word(s.claim()),
-                if holds { "holds" } else { "does not hold" },
-            );
-        }
+    if let Some((_, claim)) = claimed.filter(|(job, _)| current && *job == o.job) {
+        let holds = *claim == s.claim();
+        let word = |c: Claim| if c == Claim::Pass { "passes" } else { "fails" };
+        h += &format!(
+            r#"<p data-testid="challenge-claim" data-holds="{holds}" class="claim {}">{} The link that opened this page claims this policy {}; scored again here, it {}: the claim {}.</p>"#,
+            mark(holds).0,
+            mark(holds).1,
+            word(*claim),
+            word(s.claim()),
+            if holds { "holds" } else { "does not hold" },
+        );
     }
     h + "</div>"
 }
@@ -362,29 +361,24 @@ fn Builder() -> impl IntoView {
             }
         })
     };
-    let fields = FIELDS
+    // The fields as markup (see the module's doc), read back by one handler of the form.
+    let fields: String = FIELDS
         .iter()
-        .enumerate()
-        .map(|(i, (name, label, empty))| {
-            view! {
-                <label>
-                    {*label}
-                    <input
-                        name=*name
-                        placeholder=*empty
-                        on:input=move |ev| {
-                            let text = event_target_value(&ev);
-                            values.update(|v| {
-                                if let Some(slot) = v.get_mut(i) {
-                                    *slot = text;
-                                }
-                            });
-                        }
-                    />
-                </label>
-            }
+        .map(|(name, label, empty)| {
+            format!(r#"<label>{label}<input name="{name}" placeholder="{empty}"></label>"#)
         })
-        .collect_view();
+        .collect();
+    let on_input = move |ev: leptos::ev::Event| {
+        let name = event_target::<web_sys::Element>(&ev).get_attribute("name");
+        let text = event_target_value(&ev);
+        if let Some(i) = FIELDS.iter().position(|f| Some(f.0) == name.as_deref()) {
+            values.update(|v| {
+                if let Some(slot) = v.get_mut(i) {
+                    *slot = text;
+                }
+            });
+        }
+    };
     view! {
         <details class="builder" data-testid="challenge-builder">
             <summary>"For teachers: build a challenge link"</summary>
@@ -392,7 +386,12 @@ fn Builder() -> impl IntoView {
                 "The challenge lives in the link: no server keeps it. An empty field keeps its "
                 "default (shown in grey); a challenge needs at least one goal."
             </p>
-            <form class="fields" on:submit=|ev| ev.prevent_default()>{fields}</form>
+            <form
+                class="fields"
+                inner_html=fields
+                on:input=on_input
+                on:submit=|ev| ev.prevent_default()
+            ></form>
             <div inner_html=built></div>
         </details>
     }

@@ -19,6 +19,7 @@ mod timeline_svg;
 
 pub use browser::remove_loading_message;
 pub use card::Card;
+pub use challenge_panel::scroll_to_challenge;
 pub use controls::{ControlPanel, KnobControl};
 pub use observe_panel::ObservabilityPanel;
 pub use scorer::serve as serve_scores;
@@ -92,7 +93,6 @@ pub fn App() -> impl IntoView {
     let (mut initial, ignored, resume) = starting_point();
     let (opened, shared, link_error) = challenge_panel::from_link(&browser::query(), &mut initial);
     let challenge = RwSignal::new(opened);
-    let claimed = RwSignal::new(shared);
     let settings = RwSignal::new(initial);
     let notices = RwSignal::new(ignored);
     // Which card is replaying, and where; and where the kill switch caught it.
@@ -191,7 +191,7 @@ pub fn App() -> impl IntoView {
             <challenge_panel::ChallengePanel
                 settings=settings
                 challenge=challenge
-                claimed=claimed
+                claimed=shared
                 error=link_error
             />
             <importer::Importer />

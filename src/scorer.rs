@@ -11,7 +11,9 @@
 //! score's [`Measures::to_wire`] text, or `!` and why it could not be scored.
 //!
 //! Only the newest job matters: one job is in the worker at a time, and a job asked for while
-//! it is busy replaces any job still waiting, so a dragged slider never queues stale work.
+//! it is busy replaces any job still waiting, so a dragged slider never queues stale work. A
+//! job waits a frame (16 ms) before it is sent, so the page repaints first: on a machine with
+//! few cores the worker competes with the page for one.
 //!
 //! Where there is no worker (it could not start, it failed, or the page runs in a test harness
 //! without trunk's link), the page scores on the main thread in slices of at most 10 ms, as the
@@ -23,11 +25,11 @@ use leptos::prelude::*;
 use reliability_core::challenge::{score, Measures, Scoring, SharedResult};
 use std::cell::RefCell;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
-use web_sys::{MessageEvent, Worker};
+use web_sys::{Event, MessageEvent, Worker};
 
 /// A finished job: what was asked, the measures or why there are none, and how long it took
 /// from being asked to being answered (milliseconds).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 pub struct Scored {
     /// The job: a result link's query.
     pub job: String,
@@ -35,6 +37,8 @@ pub struct Scored {
     pub measures: Result<Measures, String>,
     /// Milliseconds from sending the job to its answer.
     pub ms: f64,
+    /// Milliseconds of scoring alone (in the worker, by its clock in whole milliseconds).
+    pub compute_ms: f64,
     /// Scored by the worker (else on the main thread).
     pub in_worker: bool,
 }
@@ -42,6 +46,8 @@ pub struct Scored {
 const READY: &str = "ready";
 /// Work at most this long before giving the browser a turn (main-thread scoring only).
 const SLICE_MS: f64 = 10.0;
+/// Wait this long after a job is asked for before scoring it (milliseconds): a frame.
+const SETTLE_MS: u32 = 16;
 
 #[derive(Default)]
 struct Pool {
@@ -51,31 +57,53 @@ struct Pool {
     ready: bool,
     /// The job in the worker, and when it was sent.
     busy: Option<(String, f64)>,
-    /// The newest job asked for (for the worker: not sent yet).
+    /// The newest job asked for, until it is scored (for the worker: until it is sent).
     next: Option<String>,
-    out: Option<RwSignal<Option<Scored>>>,
+    /// The newest job asked for, ever: asking for it again changes nothing.
+    asked: String,
+    /// The newest answer.
+    last: Option<Scored>,
+    /// Bumped when `last` changes (a signal of a type the page already has: each new
+    /// signal type costs wasm).
+    version: Option<RwSignal<u64>>,
 }
 
 thread_local! {
     static POOL: RefCell<Pool> = RefCell::default();
 }
 
-/// Scores `job` (a result link's query) and puts the answer in `out`.
-pub fn ask(job: String, out: RwSignal<Option<Scored>>) {
+/// Scores `job` (a result link's query), unless it is the job asked for last; [`last`] has
+/// the answer once `version` changes.
+pub fn ask(job: String, version: RwSignal<u64>) {
     let here = POOL.with_borrow_mut(|p| {
-        p.out = Some(out);
+        if p.asked == job {
+            return None;
+        }
+        p.asked = job.clone();
+        p.version = Some(version);
         p.next = Some(job.clone());
         if !p.started {
             p.started = true;
             p.worker = start();
         }
-        p.worker.is_none()
+        Some(p.worker.is_none())
     });
-    if here {
-        leptos::task::spawn_local(score_here(job));
-    } else {
-        pump();
+    match here {
+        Some(true) => leptos::task::spawn_local(score_here(job)),
+        Some(false) => leptos::task::spawn_local(async {
+            // As on the main thread: the page repaints before the worker starts (on a machine
+            // with few cores the worker competes with the page for one), and a dragged slider
+            // sends one job, not one per pixel.
+            TimeoutFuture::new(SETTLE_MS).await;
+            pump();
+        }),
+        None => {}
     }
+}
+
+/// The newest answer.
+pub fn last() -> Option<Scored> {
+    POOL.with_borrow(|p| p.last.clone())
 }
 
 /// Sends the waiting job when the worker is free.
@@ -92,8 +120,12 @@ fn pump() {
 }
 
 fn deliver(s: Scored) {
-    if let Some(out) = POOL.with_borrow(|p| p.out) {
-        out.try_set(Some(s));
+    let version = POOL.with_borrow_mut(|p| {
+        p.last = Some(s);
+        p.version
+    });
+    if let Some(v) = version {
+        v.try_update(|n| *n += 1);
     }
 }
 
@@ -124,19 +156,30 @@ fn on_reply(text: String) {
     let Some((job, sent)) = POOL.with_borrow_mut(|p| p.busy.take()) else {
         return;
     };
-    let measures = match text.strip_prefix('!') {
+    // `<ms> <measures>`, or `<ms> !<why>`.
+    let (took, answer) = text.split_once(' ').unwrap_or_default();
+    let measures = match answer.strip_prefix('!') {
         Some(why) => Err(why.to_string()),
         None => {
-            Measures::from_wire(&text).ok_or_else(|| "the worker's answer was unreadable".into())
+            Measures::from_wire(answer).ok_or_else(|| "the worker's answer was unreadable".into())
         }
     };
     deliver(Scored {
         job,
         measures,
         ms: now_ms() - sent,
+        compute_ms: took.parse().unwrap_or(f64::NAN),
         in_worker: true,
     });
     pump();
+}
+
+/// A message event's text (empty if it is not text).
+fn data(e: &Event) -> String {
+    e.unchecked_ref::<MessageEvent>()
+        .data()
+        .as_string()
+        .unwrap_or_default()
 }
 
 /// Starts the worker, or says there is none to start.
@@ -163,10 +206,9 @@ fn start() -> Option<Worker> {
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
     let w = Worker::new_with_options(&url, &opts).ok()?;
-    let on_message = Closure::<dyn Fn(MessageEvent)>::new(|e: MessageEvent| {
-        on_reply(e.data().as_string().unwrap_or_default())
-    });
-    let on_error = Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
+    // One closure type for every handler here and in `serve`: each type costs glue code.
+    let on_message = Closure::<dyn Fn(Event)>::new(|e: Event| on_reply(data(&e)));
+    let on_error = Closure::<dyn Fn(Event)>::new(|e: Event| {
         // Handled here: the page falls back, so the browser need not report it.
         e.prevent_default();
         fail_over();
@@ -188,7 +230,7 @@ fn wanted(job: &str) -> bool {
 /// Scores `job` on the main thread, in slices; drops it once a newer job is asked for.
 async fn score_here(job: String) {
     // Let the page repaint first; a slider being dragged starts one job, not one per pixel.
-    TimeoutFuture::new(16).await;
+    TimeoutFuture::new(SETTLE_MS).await;
     if !wanted(&job) {
         return;
     }
@@ -217,6 +259,7 @@ async fn score_here(job: String) {
             job,
             measures,
             ms: now_ms() - started,
+            compute_ms: now_ms() - started,
             in_worker: false,
         });
     }
@@ -227,12 +270,14 @@ async fn score_here(job: String) {
 pub fn serve() {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply = scope.clone();
-    let on_job = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
-        let job = e.data().as_string().unwrap_or_default();
+    let on_job = Closure::<dyn Fn(Event)>::new(move |e: Event| {
+        let job = data(&e);
+        let started = js_sys::Date::now();
         let answer = SharedResult::from_query(&job)
             .and_then(|r| score(&r.challenge, &r.settings))
             .map_or_else(|e| format!("!{e}"), |s| s.measures.to_wire());
-        let _ = reply.post_message(&JsValue::from_str(&answer));
+        let took = js_sys::Date::now() - started;
+        let _ = reply.post_message(&JsValue::from_str(&format!("{took} {answer}")));
     });
     scope.set_onmessage(Some(on_job.as_ref().unchecked_ref()));
     on_job.forget();
