@@ -324,9 +324,12 @@ pub fn LivePanel(
                         started: c.started,
                     });
                 }
-                Err(e) => notice.set(Some(format!(
-                    "The saved live run could not be resumed ({e}); it starts over."
-                ))),
+                Err(e) => {
+                    net::session_remove(CHECKPOINT_KEY);
+                    notice.set(Some(format!(
+                        "The live run saved in this tab could not be resumed ({e}). It starts over; nothing else on the page changed."
+                    )))
+                }
             },
             Err(why) => {
                 net::session_remove(CHECKPOINT_KEY);

@@ -683,6 +683,24 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_key_is_tried_once_and_the_verdict_says_why_not_again() {
+        let body = r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#;
+        let run = drive("failures=0&attempts=3", &[(401, body), (200, ANSWER)]);
+        let verdict = explain(&run).verdict;
+        assert!(run.outcome.degraded);
+        assert!(
+            verdict.starts_with("the first attempt failed with 401 Unauthorized"),
+            "{verdict}"
+        );
+        assert!(verdict.contains("so it was not retried"), "{verdict}");
+        assert!(
+            run.outcome.answer.contains("credentials"),
+            "{}",
+            run.outcome.answer
+        );
+    }
+
+    #[test]
     fn injected_failures_then_a_real_answer_recover_and_replay() {
         let run = drive("failures=2&attempts=3", &[(200, TOOL_USE), (200, ANSWER)]);
         assert_eq!(run.outcome.answer, "391");

@@ -658,7 +658,8 @@ mod tests {
         assert!(Checkpoint::parse("{\"format\":")
             .unwrap_err()
             .contains("cut short"));
-        let old = json.replacen("\"version\":1", "\"version\":0", 1);
+        let old = json.replacen("\"version\": 1", "\"version\": 0", 1);
+        assert_ne!(old, json, "the test edits the version");
         assert!(Checkpoint::parse(&old)
             .unwrap_err()
             .contains("format version 0"));

@@ -41,7 +41,7 @@ describe('keyboard', () => {
       assert.equal(await p.knob('failures').inputValue(), '3');
       await p.expectQuery({ failures: '3' });
       await p.expectField('A', 'answer', SAFE_MESSAGE);
-      assert.equal(await p.card('A').tone(), 'not recovered');
+      assert.equal(await p.card('A').tone(), 'degraded safely');
 
       await p.page.keyboard.press('ArrowLeft');
       await p.page.keyboard.press('ArrowLeft');

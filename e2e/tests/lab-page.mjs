@@ -19,7 +19,7 @@ export const TOOLBOX = ['G', 'H', 'I', 'J', 'K', 'L', 'M', 'N'];
 /** Every card on the page. */
 export const ALL_LETTERS = [...LETTERS, ...TOOLBOX];
 
-/** The result fields of a card, as <dd data-field="…">. */
+/** The result fields of a card, as <span data-field="…"> inside its dict-form result. */
 export const FIELDS = ['answer', 'steps', 'blocked', 'degraded'];
 
 /**
@@ -237,9 +237,9 @@ export class CardView {
     return pressed === 'true' && label === '■ Stop replay';
   }
 
-  /** The <dd data-field=name> of the result. */
+  /** The <span data-field=name> of the result. */
   fieldEl(name) {
-    return this.result.locator(`dd[data-field="${name}"]`);
+    return this.result.locator(`[data-field="${name}"]`);
   }
 
   /** The text of one result field (answer, steps, blocked, degraded). */
@@ -262,7 +262,7 @@ export class CardView {
   async snapshot() {
     return this.root.evaluate((card) => {
       const out = {};
-      for (const dd of card.querySelectorAll('[data-testid="result"] dd[data-field]')) {
+      for (const dd of card.querySelectorAll('[data-testid="result"] [data-field]')) {
         out[dd.dataset.field] = dd.textContent.trim();
       }
       out.verdict = card.querySelector('[data-testid="verdict"]')?.textContent.trim() ?? null;
@@ -310,7 +310,7 @@ export class LabPage {
     await this.page.waitForFunction(
       (letters) =>
         letters.every((l) => {
-          const dd = document.querySelector(`[data-testid="card-${l}"] dd[data-field="answer"]`);
+          const dd = document.querySelector(`[data-testid="card-${l}"] [data-field="answer"]`);
           return dd && dd.textContent.trim() !== '';
         }),
       ALL_LETTERS,
@@ -478,6 +478,11 @@ export class LabPage {
   async contractQuery() {
     const q = await this.query();
     return Object.fromEntries(QUERY_KEYS.filter((k) => k in q).map((k) => [k, q[k]]));
+  }
+
+  /** Polls until the address has no query at all (what a page at its defaults shows). */
+  async expectNoQuery() {
+    await eventually(async () => assert.equal(await this.page.evaluate(() => location.search), '', 'no query in the address'));
   }
 
   /** Polls until the URL query has `expected` (a subset of keys → string values). */

@@ -16,23 +16,23 @@ describe('the lab with its defaults', () => {
       assert.equal(s.A.answer, ANSWER);
       assert.equal(s.A.steps, '2');
       assert.equal(s.A.blocked, '[]');
-      assert.equal(s.A.degraded, 'false');
+      assert.equal(s.A.degraded, 'False');
       assert.equal(s.A.verdict, '✓ handled: retry recovered on attempt 3 after waiting 0.5s and 1.0s');
 
       // B: the runaway loop is stopped by the step cap.
       assert.equal(s.B.answer, 'Stopped: exceeded 4 steps (possible runaway loop)');
       assert.equal(s.B.steps, '5');
-      assert.equal(s.B.degraded, 'true');
+      assert.equal(s.B.degraded, 'True');
       assert.match(s.B.verdict, /^✓ handled: /);
 
       // C: the service is down; the agent degrades to a safe message.
       assert.equal(s.C.answer, SAFE_MESSAGE);
-      assert.equal(s.C.degraded, 'true');
-      assert.match(s.C.verdict, /^✓ handled: /);
+      assert.equal(s.C.degraded, 'True');
+      assert.match(s.C.verdict, /^⚠ degraded safely: /);
 
       // D: the risky tool waits for a human.
       assert.match(s.D.answer, /^Paused: send_email is waiting/);
-      assert.equal(s.D.blocked, '["send_email"]');
+      assert.equal(s.D.blocked, '[]', 'nothing is blocked while it waits');
       assert.match(s.D.verdict, /^… waiting: /);
       assert.equal(await p.card('D').tone(), 'waiting');
       assert.equal(await p.card('D').approve.isVisible(), true, 'D offers Approve while paused');
@@ -42,8 +42,10 @@ describe('the lab with its defaults', () => {
       // E: the slow call (1.5s) hits the 0.05s timeout.
       assert.match(s.E.used, /slow call takes\s*1\.5s/);
       assert.equal(s.E.answer, SAFE_MESSAGE);
-      assert.equal(s.E.degraded, 'true');
-      assert.match(s.E.verdict, /gave up on the hung call after 0\.05s/);
+      assert.equal(s.E.degraded, 'True');
+      assert.match(s.E.verdict, /gave up on the hung call 3 times, each time after 0\.05s/);
+      // The handout's own line for E, on the card.
+      assert.match(await p.card('E').root.getByTestId('lines').innerText(), /caught: call timed out after 0\.05s/);
 
       // F: the circuit breaker.
       assert.match(
@@ -60,10 +62,9 @@ describe('the lab with its defaults', () => {
         assert.equal(await c.copy.isVisible(), true, `card ${l} has a copy button`);
       }
 
-      // No notice for a clean link, and the address bar becomes the defaults' permalink.
+      // No notice for a clean link, and a page at its defaults has no query at all.
       assert.equal(await p.notice.count(), 0);
-      await p.expectQuery(DEFAULTS);
-      assert.deepEqual(await p.contractQuery(), DEFAULTS, 'no approval in the link before a decision');
+      await p.expectNoQuery();
 
       await saveScreenshot(p.page, 'page-full');
       for (const l of LETTERS) await saveScreenshot(p.card(l).root, `card-${l}`);
@@ -83,8 +84,7 @@ describe('the lab with its defaults', () => {
       assert.notDeepEqual(await p.snapshotAll(), defaults.cards, 'the non-default link changes the cards');
 
       await p.reset.click();
-      await p.expectQuery({ failures: '2', max_steps: '4', jitter: 'none', approval: undefined });
-      assert.deepEqual(await p.contractQuery(), DEFAULTS);
+      await p.expectNoQuery();
       assert.deepEqual(await p.knobValues(), defaults.knobs);
       assert.deepEqual(await p.snapshotAll(), defaults.cards);
     });

@@ -191,7 +191,7 @@ describe('offline after one visit', () => {
       await p.expectField('A', 'answer', ANSWER);
       await p.setSlider('failures', 5);
       await p.expectField('A', 'answer', SAFE_MESSAGE);
-      await p.expectVerdict('A', '✗ not recovered: ');
+      await p.expectVerdict('A', '⚠ degraded safely: ');
       p.assertNoErrors();
 
       // A new tab in the same browser: the saved session (failures 5) and a working slider.

@@ -68,7 +68,7 @@ describe('replay', () => {
         await p.setSlider('failures', 4);
         await p.expectOutput('failures', '4');
         await p.expectField('A', 'answer', SAFE_MESSAGE);
-        await p.expectField('A', 'degraded', 'true');
+        await p.expectField('A', 'degraded', 'True');
         await p.expectQuery({ failures: '4' });
 
         // The stale replay stops; the timeline then shows the new run in full, exactly as a

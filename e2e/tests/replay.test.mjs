@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useLab, eventually, ALL_LETTERS, ANSWER, SAFE_MESSAGE } from './lab-page.mjs';
 
-const IDENTICAL = 'this engine replays it identically: same tool calls, same order, same run';
+const IDENTICAL = 'its recorded replies, fed to this engine, make the very same run: same tool calls, same order, same events';
 
 const lab = useLab();
 
@@ -15,8 +15,9 @@ async function exportTrace(p, letter) {
   assert.equal(name, `trace-${letter}.json`);
   const json = JSON.parse(text);
   assert.equal(json.format, 'agent-reliability-lab/trace');
-  assert.equal(json.version, 1);
-  assert.equal(json.scenario, letter);
+  assert.equal(json.version, 2);
+  assert.equal(json.source.card, letter);
+  assert.ok(Array.isArray(json.tape?.requests), 'the file carries the recorded replies (its tape)');
   return text;
 }
 
@@ -92,7 +93,7 @@ describe('export and import a trace', () => {
       const knobs = await p.knobValues();
 
       const future = JSON.parse(good);
-      future.version = 2;
+      future.version = 3;
       const damaged = JSON.parse(good);
       damaged.run.outcome.steps = 'two';
       const bad = [
@@ -100,7 +101,7 @@ describe('export and import a trace', () => {
         ['cut.json', good.slice(0, Math.floor(good.length / 2)), /cut short/],
         ['profile.json', '{"traceEvents":[]}', /not a trace file of this lab/],
         ['chrome.json', '{"format":"chrome-trace","version":1}', /not a trace file of this lab/],
-        ['future.json', JSON.stringify(future), /version 2, made by a newer lab/],
+        ['future.json', JSON.stringify(future), /version 3, made by a newer lab/],
         ['damaged.json', JSON.stringify(damaged), /damaged/],
         ['empty.json', '', /empty/],
       ];

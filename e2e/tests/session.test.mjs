@@ -103,7 +103,7 @@ describe('saved session', () => {
       await p.goto('');
       await p.notice.waitFor();
       assert.match(await p.notice.innerText(), /saved session could not be read/);
-      await p.expectQuery(DEFAULTS);
+      await p.expectNoQuery();
       await p.expectOutput('failures', '2');
       await p.expectField('A', 'answer', ANSWER);
       assert.equal(await p.storage(`${SESSION_KEY}.unreadable`), '{garbage', 'the unreadable session is kept aside');

@@ -8,6 +8,7 @@ use crate::lab::explain::{
 use crate::lab::{Card, CardId, Settings, Setup};
 use crate::model::{Behaviour, Faults, ModelSpec};
 use crate::sim::SimWorld;
+use crate::trace::{EventKind, GiveUp};
 
 /// The card.
 pub const CARD: Card = Card {
@@ -47,6 +48,28 @@ pub fn retry_clause(r: &Reading) -> Option<String> {
             "retry recovered on attempt {n} after waiting {}",
             waits_text(&r.waits())
         ),
+        None if r
+            .first(|k| {
+                matches!(
+                    k,
+                    EventKind::GaveUp {
+                        reason: GiveUp::NotTransient,
+                        ..
+                    }
+                )
+            })
+            .is_some() =>
+        {
+            let tries = if failed == 1 {
+                "the first attempt failed".to_string()
+            } else {
+                attempts_failed(failed as u32)
+            };
+            format!(
+                "{tries}{}, an error that fails the same way every time, so it was not retried",
+                failed_with(r)
+            )
+        }
         None => format!("{}{}", attempts_failed(failed as u32), failed_with(r)),
     })
 }
