@@ -59,34 +59,28 @@ fn address(query: &str) -> String {
 }
 
 /// The builder's fields: a custom challenge's link parameters (see
-/// [`reliability_core::challenge`]), their labels and what an empty field means.
-const FIELDS: [(&str, &str, &str); 18] = [
-    ("ch_title", "Title", "Custom challenge"),
-    ("ch_work", "Workload", "answer, solve, risky, loop or pay"),
-    ("ch_fail", "Failure rate (%)", "0"),
-    ("ch_lat", "Latency", "fixed, uniform or tail"),
-    (
-        "ch_mix",
-        "Error mix (%)",
-        "503:100, or 503:70,429:20,hang:10",
-    ),
-    (
-        "ch_outage",
-        "Outage (s)",
-        "none; 2-5, or 2-5/10 for every 10 s",
-    ),
-    ("ch_lost", "Lost payment answers (%)", "0"),
-    ("ch_every", "Seconds between requests", "0.1"),
-    ("ch_runs", "Requests scored", "10000"),
-    ("ch_success", "Goal: success rate at least (%)", ""),
-    ("ch_degraded", "Goal: degraded rate at most (%)", ""),
-    ("ch_blocked", "Goal: blocked rate at most (%)", ""),
-    ("ch_p95", "Goal: p95 latency at most (s)", ""),
-    ("ch_p99", "Goal: p99 latency at most (s)", ""),
-    ("ch_calls", "Goal: model calls per request at most", ""),
-    ("ch_tokens", "Goal: tokens per request at most", ""),
-    ("ch_cost", "Goal: cost per request at most ($)", ""),
-    ("ch_rules", "Rules", "approved,once"),
+/// [`reliability_core::challenge`]), their labels, the default (shown in an empty field) and
+/// a hint on what to write.
+#[rustfmt::skip]
+const FIELDS: [(&str, &str, &str, &str); 18] = [
+    ("ch_title", "Title", "Custom challenge", ""),
+    ("ch_work", "Workload", "answer", ": answer, solve, risky, loop or pay"),
+    ("ch_fail", "Failure rate (%)", "0", ""),
+    ("ch_lat", "Latency", "fixed", ": fixed, uniform or tail"),
+    ("ch_mix", "Error mix (%)", "503:100", ", e.g. 503:70,429:20,hang:10"),
+    ("ch_outage", "Outage (s)", "none", ", e.g. 2-5, or 2-5/10 for every 10 s"),
+    ("ch_lost", "Lost payment answers (%)", "0", ""),
+    ("ch_every", "Seconds between requests", "0.1", ""),
+    ("ch_runs", "Requests scored", "10000", ""),
+    ("ch_success", "Goal: success rate at least (%)", "", ""),
+    ("ch_degraded", "Goal: degraded rate at most (%)", "", ""),
+    ("ch_blocked", "Goal: blocked rate at most (%)", "", ""),
+    ("ch_p95", "Goal: p95 latency at most (s)", "", ""),
+    ("ch_p99", "Goal: p99 latency at most (s)", "", ""),
+    ("ch_calls", "Goal: model calls per request at most", "", ""),
+    ("ch_tokens", "Goal: tokens per request at most", "", ""),
+    ("ch_cost", "Goal: cost per request at most ($)", "", ""),
+    ("ch_rules", "Rules", "", ": approved, once, or approved,once"),
 ];
 
 /// The challenges panel.
@@ -245,7 +239,7 @@ fn about(c: &Challenge) -> String {
                 .split('&')
                 .filter_map(|p| {
                     let (name, value) = p.split_once('=')?;
-                    let (_, label, _) = FIELDS[1..9].iter().find(|f| f.0 == name)?;
+                    let (_, label, ..) = FIELDS[1..9].iter().find(|f| f.0 == name)?;
                     Some(format!("{label} {}", decode(value)))
                 })
                 .collect();
@@ -364,8 +358,8 @@ fn Builder() -> impl IntoView {
     // The fields as markup (see the module's doc), read back by one handler of the form.
     let fields: String = FIELDS
         .iter()
-        .map(|(name, label, empty)| {
-            format!(r#"<label>{label}<input name="{name}" placeholder="{empty}"></label>"#)
+        .map(|(name, label, default, hint)| {
+            format!(r#"<label>{label}{hint}<input name="{name}" placeholder="{default}"></label>"#)
         })
         .collect();
     let on_input = move |ev: leptos::ev::Event| {
@@ -383,8 +377,8 @@ fn Builder() -> impl IntoView {
         <details class="builder" data-testid="challenge-builder">
             <summary>"For teachers: build a challenge link"</summary>
             <p class="help">
-                "The challenge lives in the link: no server keeps it. An empty field keeps its "
-                "default (shown in grey); a challenge needs at least one goal."
+                "The challenge lives in the link: no server keeps it. An empty field keeps the "
+                "default shown in grey, or sets no goal; a challenge needs at least one goal."
             </p>
             <form
                 class="fields"

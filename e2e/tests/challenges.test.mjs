@@ -20,45 +20,6 @@ import { useLab, eventually, summary, roundMs } from './lab-page.mjs';
 
 const lab = useLab();
 
-/**
- * Opens the lab at `query` and waits until it has mounted: every card answers and the
- * challenges panel is there. (LabPage.ready() still looks for the cards' old <dd> fields.)
- */
-async function open(p, query) {
-  const q = query === '' || query.startsWith('?') || query.startsWith('http') ? query : `?${query}`;
-  await p.page.goto(q.startsWith('http') ? q : p.baseUrl + q);
-  await p.page.waitForFunction(
-    () =>
-      document.querySelector('[data-testid="challenges"]') &&
-      [...document.querySelectorAll('[data-testid^="card-"] [data-field="answer"]')].length >= 14 &&
-      [...document.querySelectorAll('[data-testid^="card-"] [data-field="answer"]')].every((e) => e.textContent.trim() !== ''),
-    null,
-    { timeout: 15000 },
-  );
-}
-
-/**
- * Like lab.withLab: runs `body(p, q)` on fresh pages (p opened at `query`, q not opened), checks
- * neither logged an error, and closes both. `beforeGoto(p)` runs before p opens.
- */
-async function withPages(query, body, { beforeGoto = null } = {}) {
-  const pages = [await lab.newLab(), await lab.newLab()];
-  try {
-    if (beforeGoto) await beforeGoto(pages[0]);
-    await open(pages[0], query);
-    const result = await body(...pages);
-    for (const p of pages) p.assertNoErrors();
-    return result;
-  } finally {
-    for (const p of pages) await p.close();
-  }
-}
-
-/** The text of a card's result field (answer, steps, blocked, degraded). */
-function field(p, letter, name) {
-  return p.page.locator(`[data-testid="card-${letter}"]:not([data-testid="imported"] *) [data-field="${name}"]`).first().innerText();
-}
-
 /** The panel as shown now: the score rows, verdict, status, claim, share link, notice. */
 function panelNow(p) {
   return p.page.getByTestId('challenges').evaluate((sec) => {
@@ -122,7 +83,7 @@ function claimOf(s) {
 
 describe('challenges', () => {
   test('open a challenge, tune until it passes, share it, and a fresh browser sees the same score', async () => {
-    await withPages(
+    await lab.withLab(
       '',
       async (p, q) => {
         const panel = p.page.getByTestId('challenges');
@@ -180,7 +141,7 @@ describe('challenges', () => {
         await saveScreenshot(panel, 'challenge-passed');
 
         // Another person, another browser: the link re-scores the same policy.
-        await open(q, s.share);
+        await q.gotoUrl(s.share);
         const t = await waitScore(q);
         assert.deepEqual(claimOf(t), claimOf(s), 'the same score, goal by goal');
         assert.equal(t.claim?.holds, 'true', `the claim is re-checked: ${JSON.stringify(t.claim)}`);
@@ -194,12 +155,13 @@ describe('challenges', () => {
         await setPanelSlider(q, 'base_delay', 1);
         await eventually(async () => assert.equal((await panelNow(q)).claim, null));
       },
+      { secondPage: true },
     );
   });
 
   test('a false claim is caught, and every built-in opens and scores', async () => {
     // The lab's default policy fails "flaky"; this link says it passes.
-    await withPages('challenge=flaky&claim=pass', async (p) => {
+    await lab.withLab('challenge=flaky&claim=pass', async (p) => {
       const s = await waitScore(p);
       assert.equal(s.pass, 'false');
       assert.equal(s.claim?.holds, 'false');
@@ -216,6 +178,18 @@ describe('challenges', () => {
     });
   });
 
+  test('without Web Workers the page scores between frames, and the score is the same', async () => {
+    const link = 'challenge=flaky&attempts=6&base_delay=0.2';
+    const inWorker = await lab.withLab(link, (p) => waitScore(p));
+    const here = await lab.withLab(link, (p) => waitScore(p), {
+      beforeGoto: (p) => p.context.addInitScript(() => delete window.Worker),
+    });
+    assert.match(inWorker.status, /in a background worker/);
+    assert.match(here.status, /on this page, between frames/);
+    assert.equal(here.pass, 'true', here.verdict);
+    assert.deepEqual(claimOf(here), claimOf(inWorker));
+  });
+
   test('a tampered challenge link shows a notice, and the rest of the lab works', async () => {
     for (const [link, param] of [
       ['challenge=nope', 'challenge'],
@@ -223,7 +197,7 @@ describe('challenges', () => {
       ['challenge=flaky&attempts=99&claim=pass', 'attempts'],
       ['challenge=flaky&claim=maybe', 'claim'],
     ]) {
-      await withPages(link, async (p) => {
+      await lab.withLab(link, async (p) => {
         const s = await panelNow(p);
         assert.ok(s.notice, `${link}: a notice`);
         assert.ok(s.notice.includes(`(${param}: `), `${link}: the notice names ${param}: ${s.notice}`);
@@ -231,7 +205,7 @@ describe('challenges', () => {
         assert.equal(s.rows.length, 0, 'nothing scored');
         // The lab works: cards answer (goto waited for that), knobs move, challenges open.
         await p.setSlider('failures', 3);
-        await eventually(async () => assert.equal(await field(p, 'A', 'degraded'), 'True'));
+        await p.expectField('A', 'degraded', 'True');
         await p.page.getByTestId('challenge-tail').click();
         const t = await waitScore(p);
         assert.equal(t.title, 'Beat the tail');
@@ -240,7 +214,7 @@ describe('challenges', () => {
   });
 
   test('a teacher builds a challenge link, and a student opens it', async () => {
-    await withPages('', async (p) => {
+    await lab.withLab('', async (p) => {
       const builder = p.page.getByTestId('challenge-builder');
       await builder.locator('summary').click();
       const field = (name) => builder.locator(`input[name="${name}"]`);
@@ -264,7 +238,7 @@ describe('challenges', () => {
         ch_rules: 'once',
       });
 
-      await open(p, link);
+      await p.gotoUrl(link);
       const s = await waitScore(p);
       assert.equal(s.title, 'Flaky payments');
       assert.deepEqual(s.rows.map((r) => r.goal), ['success', 'once']);
@@ -414,12 +388,12 @@ test('measurement: scoring time and slider-to-screen with a challenge open (chal
     measured_at: new Date().toISOString(),
   };
   const policy = STORM.replace('challenge=storm&', '');
-  report.no_challenge = await withPages(policy, (p) => measure(p, false));
-  report.worker = await withPages(STORM, async (p) => {
+  report.no_challenge = await lab.withLab(policy, (p) => measure(p, false));
+  report.worker = await lab.withLab(STORM, async (p) => {
     await waitScore(p);
     return measure(p, true);
   });
-  report.main_thread = await withPages(
+  report.main_thread = await lab.withLab(
     STORM,
     async (p) => {
       await waitScore(p);
