@@ -245,7 +245,7 @@ pub fn cost(model: &str, tokens: TokenUsage) -> u64 {
 
 /// Reads a `retry-after` header: whole or fractional seconds (an HTTP date is not honoured).
 pub fn retry_after(header: Option<&str>) -> Option<Micros> {
-    let secs: f64 = header?.trim().parse().ok()?;
+    let secs = crate::num::parse_f64(header?.trim())?;
     (secs.is_finite() && secs >= 0.0).then_some((secs * SEC as f64) as Micros)
 }
 
