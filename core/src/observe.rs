@@ -3,7 +3,7 @@
 
 use crate::agent::Stop;
 use crate::lab::CardRun;
-use crate::time::fixed;
+use crate::time::{fixed, shortest};
 use crate::trace::{EventKind, Target};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -159,7 +159,7 @@ impl MetricsBuilder {
             alerts.push(format!(
                 "{} retries per run on average (over {})",
                 fixed(m.avg_retries, 2),
-                thresholds::AVG_RETRIES
+                shortest(thresholds::AVG_RETRIES)
             ));
         }
         m.alerts = alerts

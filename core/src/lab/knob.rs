@@ -144,7 +144,7 @@ impl Knob {
         if whole && value.fract() != 0.0 {
             return Err("must be a whole number".to_string());
         }
-        Ok(value.clamp(self.min, self.max))
+        Ok(crate::num::clamp(value, self.min, self.max))
     }
 
     /// The cards whose runs this knob shapes (for its hint).
