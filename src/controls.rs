@@ -6,6 +6,7 @@
 use crate::card::tone_class;
 use leptos::prelude::*;
 use reliability_core::lab::{CardId, CardRun, Knob, Place, Settings, Unit, KNOBS};
+use reliability_core::num::parse_f64;
 use reliability_core::quote;
 use reliability_core::time::{shortest, Secs};
 
@@ -17,10 +18,7 @@ pub struct ResetCount(pub RwSignal<u64>);
 fn apply(settings: RwSignal<Settings>, knob: &'static Knob, raw: &str) -> Result<(), String> {
     let value = match knob.unit {
         Unit::Toggle | Unit::Choice(_) => knob.read(raw)?,
-        _ => raw
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| "is not a number".to_string())?,
+        _ => parse_f64(raw.trim()).ok_or_else(|| "is not a number".to_string())?,
     };
     let mut next = settings.get_untracked();
     next.set(knob.name, value)?;

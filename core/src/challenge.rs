@@ -981,7 +981,7 @@ impl Measures {
     /// The measures of what `acc` counted.
     pub fn of(acc: &Accumulator) -> Measures {
         let mut lat = acc.latencies.clone();
-        lat.sort_unstable();
+        crate::stats::sort_micros(&mut lat);
         let pct = |p: usize| -> Micros {
             let n = lat.len();
             let rank = (n * p).div_ceil(100).clamp(1, n.max(1));

@@ -64,6 +64,7 @@ pub mod killswitch;
 pub mod lab;
 pub mod live;
 pub mod model;
+pub mod num;
 pub mod observe;
 pub mod recorded;
 pub mod retry;

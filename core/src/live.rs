@@ -196,17 +196,16 @@ fn results(owed: &[String], text: &str, is_error: bool) -> Value {
 }
 
 fn args_json(call: &RawCall) -> Value {
-    let map: serde_json::Map<String, Value> = call
-        .args
-        .iter()
-        .map(|(name, arg)| {
-            let v = match arg {
-                Arg::Int(n) => json!(n),
-                Arg::Text(t) => json!(t),
-            };
-            (name.to_string(), v)
-        })
-        .collect();
+    // Inserted one by one, not collected: collecting sorts first, and the sort costs the page
+    // more WebAssembly than the map itself. (A repeated name keeps its last value either way.)
+    let mut map = serde_json::Map::new();
+    for (name, arg) in call.args.iter() {
+        let v = match arg {
+            Arg::Int(n) => json!(n),
+            Arg::Text(t) => json!(t),
+        };
+        map.insert(name.to_string(), v);
+    }
     Value::Object(map)
 }
 
@@ -245,7 +244,7 @@ pub fn cost(model: &str, tokens: TokenUsage) -> u64 {
 
 /// Reads a `retry-after` header: whole or fractional seconds (an HTTP date is not honoured).
 pub fn retry_after(header: Option<&str>) -> Option<Micros> {
-    let secs: f64 = header?.trim().parse().ok()?;
+    let secs = crate::num::parse_f64(header?.trim())?;
     (secs.is_finite() && secs >= 0.0).then_some((secs * SEC as f64) as Micros)
 }
 

@@ -120,9 +120,7 @@ impl Knob {
                 .position(|n| *n == text)
                 .map(|i| i as f64)
                 .ok_or_else(|| format!("must be one of {}", names.join(", "))),
-            _ => text
-                .parse::<f64>()
-                .map_err(|_| "is not a number".to_string()),
+            _ => crate::num::parse_f64(text).ok_or_else(|| "is not a number".to_string()),
         }
     }
 
@@ -146,7 +144,7 @@ impl Knob {
         if whole && value.fract() != 0.0 {
             return Err("must be a whole number".to_string());
         }
-        Ok(value.clamp(self.min, self.max))
+        Ok(crate::num::clamp(value, self.min, self.max))
     }
 
     /// The cards whose runs this knob shapes (for its hint).

@@ -566,7 +566,7 @@ impl Settings {
         for k in KNOBS {
             let v = (k.get)(self);
             let v = if v.is_finite() { v } else { k.min };
-            let v = v.clamp(k.min, k.max);
+            let v = crate::num::clamp(v, k.min, k.max);
             let v = match k.unit {
                 Unit::Seconds | Unit::Dollars | Unit::Rate => v,
                 _ => v.round(),
