@@ -243,7 +243,7 @@ pub fn log<'a>(cards: impl IntoIterator<Item = &'a CardRun>, seed: u64) -> Vec<L
 pub fn to_jsonl(lines: &[LogLine]) -> String {
     let mut out = String::new();
     for l in lines {
-        out.push_str(&serde_json::to_string(l).unwrap_or_default());
+        out.push_str(&crate::json::to_string(l).unwrap_or_default());
         out.push('\n');
     }
     out
