@@ -314,23 +314,20 @@ pub fn LivePanel(
 
     // A run saved in this tab resumes where it was.
     if let Some(text) = net::session_get(CHECKPOINT_KEY) {
-        match Checkpoint::parse(&text) {
-            Ok(c) => match LiveRun::resume(&c) {
-                Ok(run) => {
-                    model.set(c.model.clone());
-                    base.set(c.base.clone());
-                    start(Live {
-                        run,
-                        started: c.started,
-                    });
-                }
-                Err(e) => {
-                    net::session_remove(CHECKPOINT_KEY);
-                    notice.set(Some(format!(
-                        "The live run saved in this tab could not be resumed ({e}). It starts over; nothing else on the page changed."
-                    )))
-                }
-            },
+        let resumed = Checkpoint::parse(&text).and_then(|c| {
+            LiveRun::resume(&c)
+                .map(|run| (c, run))
+                .map_err(|e| e.to_string())
+        });
+        match resumed {
+            Ok((c, run)) => {
+                model.set(c.model);
+                base.set(c.base);
+                start(Live {
+                    run,
+                    started: c.started,
+                });
+            }
             Err(why) => {
                 net::session_remove(CHECKPOINT_KEY);
                 notice.set(Some(format!("The live run saved in this tab could not be resumed: {why}. It starts over; nothing else on the page changed.")));
