@@ -13,14 +13,47 @@ use reliability_core::lab::{knob, Settings};
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
-/// Each named knob with its value as shown: ("timeout", "0.05s").
-pub fn knob_tags(s: &Settings, names: &[&str]) -> Vec<(String, String)> {
-    names
-        .iter()
-        .filter_map(|n| knob(n))
-        .map(|k| (k.name.to_string(), k.show((k.get)(s))))
-        .collect()
+/// The named knobs with their values as shown, as a transcript writes them:
+/// "settings: timeout=0.05s attempts=3".
+pub fn settings_line(s: &Settings, names: &[&str]) -> String {
+    let mut line = "settings:".to_string();
+    for k in names.iter().filter_map(|n| knob(n)) {
+        line = format!("{line} {}={}", k.name, k.show((k.get)(s)));
+    }
+    line
 }
+
+/// A panel's image: `head` (its title and settings), then its tables as the page shows them,
+/// a row a line, then `tail`. Read from the page, so the image says what the panel says.
+pub fn panel_sheet(row: &Element, mut head: Vec<String>, tail: &str, link: String) -> Sheet {
+    let all = |el: &Element, selector: &str| {
+        let found = el.query_selector_all(selector).ok();
+        found.map_or(Vec::new(), |list| {
+            (0..list.length())
+                .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
+                .collect()
+        })
+    };
+    let section = row.parent_element();
+    for tr in section.iter().flat_map(|s| all(s, "tr")) {
+        let cells: Vec<String> = all(&tr, "th, td")
+            .iter()
+            .filter_map(|c| c.text_content())
+            .collect();
+        head.push(cells.join(" | "));
+    }
+    head.push(tail.to_string());
+    Sheet {
+        lines: head,
+        tone: None,
+        timeline: None,
+        link,
+    }
+}
+
+/// Makes what an image shows, given the share row and the link for the footer; or says why
+/// there is nothing to show yet.
+pub type MakeSheet = dyn Fn(&Element, String) -> Result<Sheet, String>;
 
 /// Writes `text` into a share row's status; with `link`, also shows the link in the row's box,
 /// to copy by hand.
@@ -35,12 +68,11 @@ fn say(row: &Element, text: &str, link: Option<&str>) {
 }
 
 /// The share buttons of the card or panel whose element id is `anchor` ("card-B", "stats"):
-/// the link opens the page at that id with `settings`; `sheet` is what its image shows, given
-/// the link for the footer, or why there is nothing to show yet.
+/// the link opens the page at that id with `settings`; `sheet` makes what its image shows.
 pub fn buttons(
     settings: RwSignal<Settings>,
     anchor: String,
-    sheet: Box<dyn Fn(String) -> Result<Sheet, String>>,
+    sheet: Box<MakeSheet>,
 ) -> impl IntoView {
     let file = format!("{anchor}.png");
     let on_click = move |e: leptos::ev::MouseEvent| {
@@ -55,7 +87,7 @@ pub fn buttons(
         // The link the image's footer shows, for anyone checking it.
         let _ = row.set_attribute("data-link", &link);
         // Copying starts at once, while the click still counts as the user's.
-        let image = (act != "link").then(|| sheet(link.clone()).and_then(|s| png(&s)));
+        let image = (act != "link").then(|| sheet(&row, link.clone()).and_then(|s| png(&s)));
         let write = match (act.as_str(), image) {
             ("link", _) => browser::clipboard_write("writeText", &link.as_str().into()),
             ("save", Some(Ok(url))) => {
