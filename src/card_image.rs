@@ -104,20 +104,25 @@ impl Pen {
         self.ctx.set_font(font);
         let inset = if bg.is_some() { 12.0 } else { 0.0 };
         let max = WIDTH - 2.0 * (PAD + inset);
-        let mut lines: Vec<String> = Vec::new();
-        let mut line = String::new();
-        for c in text.chars() {
-            line.push(c);
-            if self.width(&line) > max {
-                // Back to the line's last space, if it has one; else break before `c`.
-                let before_c = line.len() - c.len_utf8();
-                let space = line.get(..before_c).and_then(|l| l.rfind(' '));
-                let cut = space.filter(|_| c != ' ').unwrap_or(before_c);
-                let rest = line.split_off(cut);
-                lines.push(std::mem::replace(&mut line, rest.trim_start().to_string()));
+        // Lines as slices of `text`: from `start`, broken at the last space before the line
+        // grows too wide (or at the character that makes it so, if it has no space).
+        let mut lines = Vec::new();
+        let (mut start, mut space) = (0, None);
+        for (i, c) in text.char_indices() {
+            let wide = self.width(text.get(start..i + c.len_utf8()).unwrap_or_default()) > max;
+            if wide && i > start {
+                // A space that does not fit ends the line itself, and is dropped.
+                let at_space = if c == ' ' { Some(i) } else { space };
+                let cut = at_space.unwrap_or(i);
+                lines.push(text.get(start..cut).unwrap_or_default());
+                start = cut + at_space.map_or(0, |_| 1);
+                space = None;
+            }
+            if c == ' ' && i >= start {
+                space = Some(i);
             }
         }
-        lines.push(line);
+        lines.push(text.get(start..).unwrap_or_default());
         let line_h = px * 1.35;
         if let Some(bg) = bg {
             let h = lines.len() as f64 * line_h + 2.0 * inset;
@@ -125,7 +130,7 @@ impl Pen {
             self.y += inset;
         }
         for l in lines {
-            self.text(colour, &l, PAD + inset, self.y + px);
+            self.text(colour, l, PAD + inset, self.y + px);
             self.y += line_h;
         }
         self.y += inset + 6.0;

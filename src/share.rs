@@ -67,6 +67,7 @@ fn say(row: &Element, text: &str, link: Option<&str>) {
     }
 }
 
+#[inline(never)]
 /// The share buttons of the card or panel whose element id is `anchor` ("card-B", "stats"):
 /// the link opens the page at that id with `settings`; `sheet` makes what its image shows.
 pub fn buttons(
