@@ -336,7 +336,7 @@ pub fn Card(
                 </ul>
             }))}
             {move || run.with(|r| r.run.outcome.handoff.clone()).map(|h| {
-                let json = serde_json::to_string_pretty(&h).unwrap_or_default();
+                let json = reliability_core::json::to_string_pretty(&h).unwrap_or_default();
                 let copied = RwSignal::new(None::<String>);
                 let copy_json = move |_| {
                     let json = json.clone();

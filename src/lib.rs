@@ -7,14 +7,12 @@
 mod browser;
 mod card;
 mod card_image;
-mod challenge_panel;
 mod controls;
 mod importer;
 mod live_panel;
 mod net;
 mod observe_panel;
 mod plot;
-mod scorer;
 mod share;
 mod stats_panel;
 mod timeline_svg;
@@ -32,10 +30,8 @@ pub fn after_mount() {
     }
 }
 pub use card::Card;
-pub use challenge_panel::scroll_to_challenge;
 pub use controls::{ControlPanel, KnobControl};
 pub use observe_panel::ObservabilityPanel;
-pub use scorer::serve as serve_scores;
 pub use timeline_svg::TimelineSvg;
 
 use leptos::prelude::*;
@@ -106,9 +102,7 @@ fn starting_point() -> (Settings, Vec<Notice>, Option<(CardId, Micros)>) {
 /// The whole lab page.
 #[component]
 pub fn App() -> impl IntoView {
-    let (mut initial, ignored, resume) = starting_point();
-    let (opened, shared, link_error) = challenge_panel::from_link(&browser::query(), &mut initial);
-    let challenge = RwSignal::new(opened);
+    let (initial, ignored, resume) = starting_point();
     let settings = RwSignal::new(initial);
     let notices = RwSignal::new(ignored);
     // Which card is replaying, and where; and where the kill switch caught it.
@@ -119,15 +113,7 @@ pub fn App() -> impl IntoView {
 
     // Keep the address bar a permalink, and the session in storage (syncing with the world).
     Effect::new(move |_| {
-        let mut query = settings.with(|s| s.page_query(present.get()));
-        // The open challenge stays in the link too (a shared result's claim does not).
-        if let Some(c) = challenge.with(|c| c.as_ref().map(|c| c.to_query())) {
-            query = if query.is_empty() {
-                c
-            } else {
-                format!("{query}&{c}")
-            };
-        }
+        let query = settings.with(|s| s.page_query(present.get()));
         browser::replace_query(&query);
     });
     Effect::new(move |_| {
@@ -217,12 +203,6 @@ pub fn App() -> impl IntoView {
                 <section class="cards" aria-label="The toolbox: scenarios G to N">{toolbox}</section>
                 <ObservabilityPanel runs=runs.clone() seed=seed />
                 <stats_panel::StatsPanel settings=settings />
-                <challenge_panel::ChallengePanel
-                    settings=settings
-                    challenge=challenge
-                    claimed=shared
-                    error=link_error
-                />
                 <importer::Importer />
             </div>
         </main>

@@ -60,6 +60,7 @@ pub mod evaluator;
 pub mod fallback;
 pub mod herd;
 pub mod idempotency;
+pub mod json;
 pub mod killswitch;
 pub mod lab;
 pub mod live;

@@ -155,13 +155,13 @@ pub fn request_body(model: &str, task: &Task, turns: &[Turn]) -> String {
             })),
         }
     }
-    json!({
+    let body = json!({
         "model": model,
         "max_tokens": MAX_TOKENS,
         "tools": tools(),
         "messages": messages,
-    })
-    .to_string()
+    });
+    crate::json::to_string(&body).unwrap_or_default()
 }
 
 fn tool_use_ids(content: &Value) -> Vec<String> {
@@ -215,11 +215,11 @@ fn arg_of(v: &Value) -> Arg {
             Some(i) => Arg::Int(i),
             None => match n.as_f64() {
                 Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Arg::Int(f as i64),
-                _ => Arg::Text(Cow::Owned(n.to_string())),
+                _ => Arg::Text(Cow::Owned(crate::json::shown(n))),
             },
         },
         Value::String(s) => Arg::Text(Cow::Owned(s.clone())),
-        other => Arg::Text(Cow::Owned(other.to_string())),
+        other => Arg::Text(Cow::Owned(crate::json::shown(other))),
     }
 }
 
@@ -314,7 +314,7 @@ pub fn read_response(
                     args: Cow::Owned(args),
                 },
                 id: block.get("id").and_then(Value::as_str).map(str::to_string),
-                raw: Some(Value::Array(content.clone()).to_string()),
+                raw: crate::json::to_string(content).ok(),
             }
         }
         None => {

@@ -134,17 +134,9 @@ fn slow(digits: &[u8], exp10: i64) -> f64 {
     } else {
         shl(&mut den, (-shift) as u32);
     }
-    let mut q = 0u64;
-    for bit in (0..=54).rev() {
-        let mut d = den.clone();
-        shl(&mut d, bit);
-        if cmp(&num, &d) != Ordering::Less {
-            sub(&mut num, &d);
-            q |= 1 << bit;
-        }
-    }
+    let (q, rest) = div(num, &den);
     let (mut mantissa, half) = (q >> 1, q & 1 == 1);
-    if half && (!num.is_empty() || mantissa & 1 == 1) {
+    if half && (!rest.is_empty() || mantissa & 1 == 1) {
         mantissa += 1;
     }
     // A carry into the next power of two moves the exponent up by itself.
@@ -154,6 +146,127 @@ fn slow(digits: &[u8], exp10: i64) -> f64 {
     } else {
         f64::from_bits(bits)
     }
+}
+
+/// `x` as serde_json writes a float: the shortest decimal that reads back as `x` (of those,
+/// the closest to `x`, ties to an even last digit), as `17.0`, `0.00001`, `1.5e-7`, `1e+16`.
+/// serde_json's own writer carries a 5 KB table; this one is slower, and fine for the few
+/// floats the page writes. `x` must be finite.
+pub fn json_f64(x: f64) -> String {
+    let mut out = String::new();
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    if x == 0.0 {
+        out.push_str("0.0");
+        return out;
+    }
+    let (d, q) = shortest_decimal(x.abs());
+    let digits = d.to_string();
+    let n = digits.len() as i64;
+    // The exponent of the first digit, as in 1.234e5.
+    let exp = q + n - 1;
+    let zeros = |out: &mut String, count: i64| (0..count).for_each(|_| out.push('0'));
+    if !(-5..=15).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        out.push_str(if exp < 0 { "e-" } else { "e+" });
+        out.push_str(&exp.unsigned_abs().to_string());
+    } else if exp < 0 {
+        out.push_str("0.");
+        zeros(&mut out, -exp - 1);
+        out.push_str(&digits);
+    } else if exp >= n - 1 {
+        out.push_str(&digits);
+        zeros(&mut out, exp - n + 1);
+        out.push_str(".0");
+    } else {
+        let (int, frac) = digits.split_at(exp as usize + 1);
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// The shortest decimal `d` × 10^`q` (no trailing zeros in `d`) that reads back as `x` > 0,
+/// and of those the closest to `x`, ties to even: exactly, with big whole numbers.
+fn shortest_decimal(x: f64) -> (u64, i64) {
+    let bits = x.to_bits();
+    let (field, frac) = ((bits >> 52) as i64, bits & ((1 << 52) - 1));
+    let (m, e) = if field == 0 {
+        (frac, -1074)
+    } else {
+        (frac | 1 << 52, field - 1075)
+    };
+    // The numbers that read back as x run from halfway to the double below to halfway to the
+    // one above (which is twice as far off at a power of two), the ends included when the
+    // mantissa is even. Below: those ends and x, in units of 2^(e-2).
+    let below = if frac == 0 && field > 1 { 1 } else { 2 };
+    let (lo, mid, hi) = (4 * m - below, 4 * m, 4 * m + 2);
+    let ends_in = m % 2 == 0;
+    // Start at the first power of ten above the width 2^e: at most one candidate there (and
+    // any shorter one is that one with its zeros dropped); else the closest one below.
+    let mut q = (e * 78_913).div_euclid(1 << 18) + 1;
+    loop {
+        // value / 10^q = scaled(value) / den.
+        let scaled = |v: u64| {
+            let mut n = vec![v as u32, (v >> 32) as u32];
+            while n.last() == Some(&0) {
+                n.pop();
+            }
+            shl(&mut n, (e - 2).max(0) as u32);
+            for _ in q..0 {
+                mul_add(&mut n, 10, 0);
+            }
+            n
+        };
+        let mut den = vec![1];
+        shl(&mut den, (2 - e).max(0) as u32);
+        for _ in 0..q {
+            mul_add(&mut den, 10, 0);
+        }
+        let (a, rest_a) = div(scaled(lo), &den);
+        let (b, rest_b) = div(scaled(hi), &den);
+        // The candidates first..=last: multiples of 10^q within the range.
+        let first = a + !(rest_a.is_empty() && ends_in) as u64;
+        let last = b as i128 - (rest_b.is_empty() && !ends_in) as i128;
+        if first as i128 <= last {
+            let (c, rest) = div(scaled(mid), &den);
+            let mut twice = rest;
+            shl(&mut twice, 1);
+            let up = match cmp(&twice, &den) {
+                Ordering::Greater => true,
+                Ordering::Equal => c % 2 == 1,
+                Ordering::Less => false,
+            };
+            let (mut d, mut q) = ((c + up as u64).clamp(first, last as u64), q);
+            while d % 10 == 0 {
+                d /= 10;
+                q += 1;
+            }
+            return (d, q);
+        }
+        q -= 1;
+    }
+}
+
+/// `num` / `den` and the remainder, for a quotient below 2^64.
+fn div(mut num: Vec<u32>, den: &[u32]) -> (u64, Vec<u32>) {
+    let mut q = 0u64;
+    for bit in (0..64).rev() {
+        let mut d = den.to_vec();
+        shl(&mut d, bit);
+        if cmp(&num, &d) != Ordering::Less {
+            sub(&mut num, &d);
+            q |= 1 << bit;
+        }
+    }
+    (q, num)
 }
 
 /// `a` = `a` × `m` + `add` (little-endian 32-bit limbs, no zero limb on top).
@@ -356,6 +469,75 @@ mod tests {
             same(&format!("{}e{exp10}", to_decimal(&n)));
             same(&format!("{}e{}", to_decimal(&above), exp10 - 1));
             same(&format!("{}e{}", to_decimal(&below), exp10 - 1));
+        }
+    }
+
+    fn writes_like_serde_json(x: f64) {
+        if x.is_finite() {
+            let theirs = serde_json::Value::from(x).to_string();
+            assert_eq!(json_f64(x), theirs, "{:e}", x);
+        }
+    }
+
+    #[test]
+    fn writes_floats_as_serde_json_does() {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            17.0,
+            17.5,
+            0.1,
+            0.2,
+            0.3,
+            1.5e-7,
+            1e-5,
+            1e-6,
+            1e-4,
+            0.001,
+            1e15,
+            1e16,
+            1e17,
+            9.999e15,
+            1e21,
+            1e22,
+            1e23,
+            1e300,
+            1e-300,
+            5e-324,
+            1e-323,
+            2.2250738585072014e-308,
+            2.225073858507201e-308,
+            1.7976931348623157e308,
+            123456789012345680.0,
+            1234567.0,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            2.5e-5,
+            1764771234567.0,
+            1764771234567.25,
+            9007199254740993.0,
+            4.35,
+            0.000123456,
+            12345.678,
+        ] {
+            writes_like_serde_json(x);
+        }
+        // Every power of two (the range below a power of two is half as wide).
+        for e in -1074..1024 {
+            writes_like_serde_json(2f64.powi(e));
+        }
+        let mut r = crate::rng::Rng::stream(13, 0);
+        for _ in 0..20_000 {
+            // Any double; one with a short binary fraction (whose decimals end in 5, so that
+            // two candidates can be equally close); one with few significant digits.
+            writes_like_serde_json(f64::from_bits(r.next_u64()));
+            let odd = (r.next_u64() >> (11 + r.next_u64() % 40)) | 1;
+            writes_like_serde_json(odd as f64 / 2f64.powi((r.next_u64() % 64) as i32));
+            let short =
+                (r.next_u64() % 100_000) as f64 * 10f64.powi((r.next_u64() % 60) as i32 - 30);
+            writes_like_serde_json(short);
         }
     }
 

@@ -243,7 +243,7 @@ pub fn log<'a>(cards: impl IntoIterator<Item = &'a CardRun>, seed: u64) -> Vec<L
 pub fn to_jsonl(lines: &[LogLine]) -> String {
     let mut out = String::new();
     for l in lines {
-        out.push_str(&serde_json::to_string(l).unwrap_or_default());
+        out.push_str(&crate::json::to_string(l).unwrap_or_default());
         out.push('\n');
     }
     out
@@ -261,7 +261,7 @@ mod tests {
             let v: Vec<(u64, usize)> = (0..len).map(|i| (r.next_u64() % 5, i)).collect();
             let (mut ours, mut std) = (v.clone(), v);
             sort_short(&mut ours, |a, b| b.0.cmp(&a.0));
-            std.sort_by(|a, b| b.0.cmp(&a.0));
+            std.sort_by_key(|a| std::cmp::Reverse(a.0));
             assert_eq!(ours, std);
         }
     }

@@ -76,7 +76,7 @@ impl TraceFile {
 
     /// The file's text (pretty JSON).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        crate::json::to_string_pretty(self).unwrap_or_default()
     }
 
     /// The settings the file was made with (values this lab cannot read keep their defaults).
@@ -272,7 +272,7 @@ pub fn check(text: &str) -> Result<Checked, ImportError> {
     let replayed = replay_file(source.clone(), &Settings::from_query(&settings).0, &tape);
     // Values go through the same (pretty) writer the export uses: one serialiser in the page.
     fn as_value<T: Serialize>(x: &T) -> Option<serde_json::Value> {
-        let text = serde_json::to_string_pretty(x).ok()?;
+        let text = crate::json::to_string_pretty(x).ok()?;
         serde_json::from_str(&text).ok()
     }
     let identical = as_value(&replayed).is_some_and(|v| &v == run);
@@ -341,7 +341,10 @@ fn source(file: &serde_json::Value) -> Result<Source, String> {
             .as_str()
             .and_then(CardId::parse)
             .map(Source::Card)
-            .ok_or_else(|| format!("`source` names no card of this lab ({card})"));
+            .ok_or_else(|| {
+                let card = crate::json::shown(card);
+                format!("`source` names no card of this lab ({card})")
+            });
     }
     v.get("live")
         .and_then(|l| l.get("model"))
@@ -363,12 +366,15 @@ fn check_header(file: &serde_json::Value) -> Result<(), ImportError> {
     let format = file.get("format").and_then(|f| f.as_str());
     if let Some(f) = file.get("format").filter(|f| !f.is_string()) {
         return Err(ImportError::Foreign {
-            detail: format!("its \"format\" is not text ({f})"),
+            detail: format!("its \"format\" is not text ({})", crate::json::shown(f)),
         });
     }
     if let Some(v) = file.get("version").filter(|v| !v.is_u64()) {
         return Err(ImportError::Invalid {
-            detail: format!("\"version\" is not a whole number ({v})"),
+            detail: format!(
+                "\"version\" is not a whole number ({})",
+                crate::json::shown(v)
+            ),
         });
     }
     let header_version = file.get("version").and_then(|v| v.as_u64());
@@ -436,7 +442,7 @@ impl Session {
 
     /// The stored text (pretty, like a trace file: the page carries one JSON writer).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        crate::json::to_string_pretty(self).unwrap_or_default()
     }
 
     /// Reads a stored session; the error says what is wrong with it.
@@ -534,7 +540,7 @@ impl Checkpoint {
 
     /// The stored text (pretty, like a trace file: the page carries one JSON writer).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        crate::json::to_string_pretty(self).unwrap_or_default()
     }
 
     /// Reads a stored checkpoint; the error says what is wrong with it.
