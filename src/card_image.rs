@@ -10,6 +10,7 @@
 
 use crate::timeline_svg::{glyph, legend};
 use reliability_core::lab::Tone;
+use reliability_core::num::clamp;
 use reliability_core::time::Micros;
 use reliability_core::timeline::{Kind, Lane, Timeline};
 use wasm_bindgen::JsCast;
@@ -140,7 +141,7 @@ impl Pen {
     fn timeline(&mut self, t: &Timeline) {
         let (x0, x1) = (PAD + NAMES_W, WIDTH - PAD - 12.0);
         let span = t.span.max(1) as f64;
-        let x = |at: Micros| x0 + (x1 - x0) * (at as f64 / span).clamp(0.0, 1.0);
+        let x = |at: Micros| x0 + (x1 - x0) * clamp(at as f64 / span, 0.0, 1.0);
         let top = self.y;
         let lane = |l: Lane| Lane::ALL.iter().position(|a| *a == l).unwrap_or(0) as f64;
         let lane_y = |l: Lane| top + LANE_H * lane(l);
@@ -180,7 +181,8 @@ impl Pen {
         for (at, label) in &t.ticks {
             let (tx, w) = (x(*at), self.width(label));
             self.rect(MUTED, tx - 0.75, self.y - 4.0, 1.5, 7.0);
-            let lx = (tx - w / 2.0).clamp(x0 - 20.0, WIDTH - PAD - w);
+            // Not f64::clamp: its panic message would bring the float formatter into the page.
+            let lx = clamp(tx - w / 2.0, x0 - 20.0, WIDTH - PAD - w);
             self.text(MUTED, label, lx, self.y + 20.0);
         }
         self.y += 36.0;
