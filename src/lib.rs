@@ -244,8 +244,7 @@ fn make_card(
         settings,
         format!("card-{}", id.letter()),
         Box::new(move |_, link| Ok(run.with_untracked(|r| card::sheet(r, link)))),
-    )
-    .into_any();
+    );
     view! {
         <Card
             run=run

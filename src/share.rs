@@ -26,21 +26,22 @@ pub fn settings_line(s: &Settings, names: &[&str]) -> String {
 /// A panel's image: `head` (its title and settings), then its tables as the page shows them,
 /// a row a line, then `tail`. Read from the page, so the image says what the panel says.
 pub fn panel_sheet(row: &Element, mut head: Vec<String>, tail: &str, link: String) -> Sheet {
-    let all = |el: &Element, selector: &str| {
-        let found = el.query_selector_all(selector).ok();
-        found.map_or(Vec::new(), |list| {
-            (0..list.length())
-                .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
-                .collect()
-        })
-    };
-    let section = row.parent_element();
-    for tr in section.iter().flat_map(|s| all(s, "tr")) {
-        let cells: Vec<String> = all(&tr, "th, td")
-            .iter()
-            .filter_map(|c| c.text_content())
-            .collect();
-        head.push(cells.join(" | "));
+    let rows = row
+        .parent_element()
+        .and_then(|s| s.query_selector_all("tr").ok());
+    for i in 0..rows.as_ref().map_or(0, |r| r.length()) {
+        // A row's text as drawn, its cells apart (tabs, or lines where a phone stacks them).
+        let tr = rows
+            .as_ref()
+            .and_then(|r| r.item(i)?.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(text) = tr.map(|tr| tr.inner_text()) {
+            let cells: Vec<&str> = text
+                .split(['\t', '\n'])
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            head.push(cells.join(" | "));
+        }
     }
     head.push(tail.to_string());
     Sheet {
@@ -67,14 +68,10 @@ fn say(row: &Element, text: &str, link: Option<&str>) {
     }
 }
 
-#[inline(never)]
 /// The share buttons of the card or panel whose element id is `anchor` ("card-B", "stats"):
 /// the link opens the page at that id with `settings`; `sheet` makes what its image shows.
-pub fn buttons(
-    settings: RwSignal<Settings>,
-    anchor: String,
-    sheet: Box<MakeSheet>,
-) -> impl IntoView {
+/// (An `AnyView`, made here once: cards and panels share its code.)
+pub fn buttons(settings: RwSignal<Settings>, anchor: String, sheet: Box<MakeSheet>) -> AnyView {
     let file = format!("{anchor}.png");
     let on_click = move |e: leptos::ev::MouseEvent| {
         let Some(button) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
@@ -124,4 +121,5 @@ pub fn buttons(
             <input class="link-box" data-testid="link-box" readonly hidden aria-label="Link to copy" />
         </div>
     }
+    .into_any()
 }
