@@ -9,7 +9,7 @@ use crate::timeline_svg::{kind_class, legend, TimelineSvg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::approval::Decision;
-use reliability_core::lab::{CardId, CardRun, Gauge, Tone};
+use reliability_core::lab::{CardId, CardRun, Tone};
 use reliability_core::time::{Micros, Secs};
 use reliability_core::timeline::{layout, Kind};
 use reliability_core::trace::EventKind;
@@ -41,39 +41,13 @@ fn answer_text(a: &str) -> String {
     a.replace('\'', "\\'")
 }
 
-/// The counters line: "3 model calls, 2 retries, 1.56s virtual time".
-fn counters(r: &CardRun) -> String {
-    let c = &r.run.outcome.counters;
-    format!(
-        "{} model call{}, {} retr{}, {} virtual time",
-        c.model_calls,
-        if c.model_calls == 1 { "" } else { "s" },
-        c.retries,
-        if c.retries == 1 { "y" } else { "ies" },
-        Secs(r.run.outcome.elapsed)
-    )
-}
-
-/// A budget gauge in words: "turns cap: 3 of 10, fired first".
-fn gauge_text(g: &Gauge) -> String {
-    let fired = if g.fired { ", fired first" } else { "" };
-    format!("{} cap: {} of {}{fired}", g.name, g.used_text, g.limit_text)
-}
-
-/// What the card's image shows: the card's own title, tags, result, verdict and timeline.
+/// What the card's image shows: its transcript up to the trace (title, the knobs and facts that
+/// shaped the run, result, the handout's lines, verdict, facts), and its timeline.
 pub fn sheet(r: &CardRun, link: String) -> Sheet {
-    let card = r.id.card();
-    let e = &r.explanation;
-    let mut result = vec![r.run.outcome.lab_repr()];
-    result.extend(e.lines.iter().cloned());
-    result.push(counters(r));
-    result.extend(e.facts.iter().map(|(k, v)| format!("{k}: {v}")));
-    result.extend(e.gauges.iter().map(gauge_text));
+    let text = r.transcript("");
+    let lines = text.lines().take_while(|l| *l != "trace:");
     Sheet {
-        title: format!("{}. {}", card.letter, card.title),
-        tags: r.tags.clone(),
-        result,
-        verdict: format!("{} {}: {}", r.tone().icon(), r.tone().label(), r.verdict()),
+        lines: lines.map(str::to_string).collect(),
         tone: Some(r.tone()),
         timeline: Some(layout(&r.run)),
         link,
@@ -326,7 +300,19 @@ pub fn Card(
             {move || run.with(|r| (!r.explanation.lines.is_empty()).then(|| view! {
                 <pre class="lines" data-testid="lines">{r.explanation.lines.join("\n")}</pre>
             }))}
-            <p class="counters">{move || run.with(counters)}</p>
+            <p class="counters">
+                {move || run.with(|r| {
+                    let c = &r.run.outcome.counters;
+                    format!(
+                        "{} model call{}, {} retr{}, {} virtual time",
+                        c.model_calls,
+                        if c.model_calls == 1 { "" } else { "s" },
+                        c.retries,
+                        if c.retries == 1 { "y" } else { "ies" },
+                        Secs(r.run.outcome.elapsed)
+                    )
+                })}
+            </p>
             {move || run.with(|r| (!r.explanation.facts.is_empty()).then(|| view! {
                 <dl class="facts" data-testid="facts">
                     {r.explanation.facts.iter().map(|(k, v)| view! {
@@ -338,7 +324,7 @@ pub fn Card(
                 <ul class="gauges" data-testid="gauges" aria-label="Budgets used">
                     {r.explanation.gauges.iter().map(|g| {
                         let pct = if g.limit == 0 { 100.0 } else { (g.used as f64 / g.limit as f64 * 100.0).min(100.0) };
-                        let label = gauge_text(g);
+                        let label = format!("{} cap: {} of {}{}", g.name, g.used_text, g.limit_text, if g.fired { ", fired first" } else { "" });
                         view! {
                             <li class:fired=g.fired>
                                 <span class="gauge-name">{format!("{}{}", g.name, if g.fired { " ■ fired" } else { "" })}</span>

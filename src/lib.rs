@@ -243,9 +243,8 @@ fn make_card(
     let share = share::buttons(
         settings,
         format!("card-{}", id.letter()),
-        Box::new(move |link| Ok(run.with_untracked(|r| card::sheet(r, link)))),
-    )
-    .into_any();
+        Box::new(move |_, link| Ok(run.with_untracked(|r| card::sheet(r, link)))),
+    );
     view! {
         <Card
             run=run
@@ -288,35 +287,44 @@ fn present_mode(present: RwSignal<Option<CardId>>) {
                 .map(|id| CardId::ALL[(id as usize + by) % n]),
         );
     };
-    let _ = window_event_listener(leptos::ev::click, move |e| {
-        let pressed = e
+    // One handler for clicks and keys (one listener's code, not two).
+    let on_event = move |e: web_sys::Event| {
+        let target = e
             .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|t| t.get_attribute("data-present"));
-        match pressed.as_deref() {
-            Some("prev") => step(CardId::ALL.len() - 1),
-            Some("next") => step(1),
-            Some("exit") => show(None),
-            Some(letter) => show(CardId::parse(letter)),
-            None => {}
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        // A click has no key; a key counts in present mode only, and the arrows only when no
+        // control (a slider, a list) has them.
+        let key = js_sys::Reflect::get(&e, &"key".into())
+            .ok()
+            .and_then(|k| k.as_string());
+        let in_control = || {
+            target
+                .as_ref()
+                .is_some_and(|t| matches!(t.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
+        };
+        let to = match key.as_deref() {
+            None => target
+                .as_ref()
+                .and_then(|t| t.get_attribute("data-present")),
+            Some(_) if present.get_untracked().is_none() => None,
+            Some("Escape") => Some("exit".into()),
+            Some("ArrowRight") if !in_control() => Some("next".into()),
+            Some("ArrowLeft") if !in_control() => Some("prev".into()),
+            Some(_) => None,
+        };
+        let Some(to) = to else { return };
+        if key.is_some() {
+            e.prevent_default();
         }
-    });
-    let _ = window_event_listener(leptos::ev::keydown, move |e| {
-        if present.get_untracked().is_none() {
-            return;
+        match to.as_str() {
+            "prev" => step(CardId::ALL.len() - 1),
+            "next" => step(1),
+            "exit" => show(None),
+            letter => show(CardId::parse(letter)),
         }
-        let in_control = e
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|t| matches!(t.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-        match e.key().as_str() {
-            "Escape" => show(None),
-            "ArrowRight" if !in_control => step(1),
-            "ArrowLeft" if !in_control => step(CardId::ALL.len() - 1),
-            _ => return,
-        }
-        e.prevent_default();
-    });
+    };
+    let _ = window_event_listener_untyped("click", on_event);
+    let _ = window_event_listener_untyped("keydown", on_event);
 }
 
 /// Present mode's look for card `id` (or none).

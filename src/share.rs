@@ -13,14 +13,48 @@ use reliability_core::lab::{knob, Settings};
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
-/// Each named knob with its value as shown: ("timeout", "0.05s").
-pub fn knob_tags(s: &Settings, names: &[&str]) -> Vec<(String, String)> {
-    names
-        .iter()
-        .filter_map(|n| knob(n))
-        .map(|k| (k.name.to_string(), k.show((k.get)(s))))
-        .collect()
+/// The named knobs with their values as shown, as a transcript writes them:
+/// "settings: timeout=0.05s attempts=3".
+pub fn settings_line(s: &Settings, names: &[&str]) -> String {
+    let mut line = "settings:".to_string();
+    for k in names.iter().filter_map(|n| knob(n)) {
+        line = format!("{line} {}={}", k.name, k.show((k.get)(s)));
+    }
+    line
 }
+
+/// A panel's image: `head` (its title and settings), then its tables as the page shows them,
+/// a row a line, then `tail`. Read from the page, so the image says what the panel says.
+pub fn panel_sheet(row: &Element, mut head: Vec<String>, tail: &str, link: String) -> Sheet {
+    let rows = row
+        .parent_element()
+        .and_then(|s| s.query_selector_all("tr").ok());
+    for i in 0..rows.as_ref().map_or(0, |r| r.length()) {
+        // A row's text as drawn, its cells apart (tabs, or lines where a phone stacks them).
+        let tr = rows
+            .as_ref()
+            .and_then(|r| r.item(i)?.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(text) = tr.map(|tr| tr.inner_text()) {
+            let cells: Vec<&str> = text
+                .split(['\t', '\n'])
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            head.push(cells.join(" | "));
+        }
+    }
+    head.push(tail.to_string());
+    Sheet {
+        lines: head,
+        tone: None,
+        timeline: None,
+        link,
+    }
+}
+
+/// Makes what an image shows, given the share row and the link for the footer; or says why
+/// there is nothing to show yet.
+pub type MakeSheet = dyn Fn(&Element, String) -> Result<Sheet, String>;
 
 /// Writes `text` into a share row's status; with `link`, also shows the link in the row's box,
 /// to copy by hand.
@@ -35,13 +69,9 @@ fn say(row: &Element, text: &str, link: Option<&str>) {
 }
 
 /// The share buttons of the card or panel whose element id is `anchor` ("card-B", "stats"):
-/// the link opens the page at that id with `settings`; `sheet` is what its image shows, given
-/// the link for the footer, or why there is nothing to show yet.
-pub fn buttons(
-    settings: RwSignal<Settings>,
-    anchor: String,
-    sheet: Box<dyn Fn(String) -> Result<Sheet, String>>,
-) -> impl IntoView {
+/// the link opens the page at that id with `settings`; `sheet` makes what its image shows.
+/// (An `AnyView`, made here once: cards and panels share its code.)
+pub fn buttons(settings: RwSignal<Settings>, anchor: String, sheet: Box<MakeSheet>) -> AnyView {
     let file = format!("{anchor}.png");
     let on_click = move |e: leptos::ev::MouseEvent| {
         let Some(button) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
@@ -55,7 +85,7 @@ pub fn buttons(
         // The link the image's footer shows, for anyone checking it.
         let _ = row.set_attribute("data-link", &link);
         // Copying starts at once, while the click still counts as the user's.
-        let image = (act != "link").then(|| sheet(link.clone()).and_then(|s| png(&s)));
+        let image = (act != "link").then(|| sheet(&row, link.clone()).and_then(|s| png(&s)));
         let write = match (act.as_str(), image) {
             ("link", _) => browser::clipboard_write("writeText", &link.as_str().into()),
             ("save", Some(Ok(url))) => {
@@ -91,4 +121,5 @@ pub fn buttons(
             <input class="link-box" data-testid="link-box" readonly hidden aria-label="Link to copy" />
         </div>
     }
+    .into_any()
 }

@@ -4,16 +4,15 @@
 //! generation counter, which cancels the stale computation at its next chunk.
 
 use crate::browser;
-use crate::card_image::Sheet;
 use crate::controls::knobs_at;
 use crate::plot::{histogram, line_chart, Bins};
-use crate::share::{self, knob_tags};
+use crate::share;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::amplify::{layers, worst_case};
 use reliability_core::herd::{point, Point, Strategy};
-use reliability_core::lab::{knob, Place, Settings, KNOBS};
+use reliability_core::lab::{knob, Place, Settings};
 use reliability_core::stats::{
     compare, experiment, variant, Accumulator, Difference, Experiment, Histogram, Policy, Row,
     RowUnit, Summary, TESTS,
@@ -22,6 +21,9 @@ use reliability_core::time::{fixed, Micros, Secs};
 
 /// Seeds averaged per point of the herd plot.
 const HERD_SEEDS: u32 = 10;
+/// What the herd's image says of its numbers.
+const HERD_NOTE: &str = "Each number is a mean over 10 seeded runs.";
+const _: () = assert!(HERD_SEEDS == 10, "HERD_NOTE names the number of seeds");
 /// Runs per chunk: small enough that a chunk is a few milliseconds in the browser.
 const CHUNK: u32 = 500;
 /// Give the browser a turn after this much work (milliseconds): well under the 50 ms that
@@ -35,8 +37,8 @@ fn pct(x: f64) -> String {
     format!("{}%", fixed(x * 100.0, 1))
 }
 
-/// A row's values as shown, its class and its verdict word.
-fn cells(r: &Row) -> (String, String, &'static str, &'static str) {
+/// One row of the A/B table: the measure, both values, and whether B differs beyond chance.
+fn row(r: Row) -> impl IntoView {
     let show = match r.unit {
         RowUnit::Rate => pct,
         RowUnit::Latency => short_secs,
@@ -49,71 +51,39 @@ fn cells(r: &Row) -> (String, String, &'static str, &'static str) {
         Difference::Better => ("better", "▲ B better"),
         Difference::Worse => ("worse", "▼ B worse"),
     };
-    (show(r.a), show(r.b), class, word)
-}
-
-/// One row of the A/B table: the measure, both values, and whether B differs beyond chance.
-fn row(r: Row) -> impl IntoView {
-    let (a, b, class, word) = cells(&r);
     view! {
         <tr class=class>
             <th scope="row">{r.name}</th>
-            <td>{a}</td>
-            <td>{b}</td>
+            <td>{show(r.a)}</td>
+            <td>{show(r.b)}</td>
             <td class="delta">{word}</td>
         </tr>
     }
 }
 
-/// The lab knobs the statistics inherit.
-const INHERITED: [&str; 6] = [
+/// The knobs the statistics read: the lab's they inherit, then their own.
+const READS: [&str; 11] = [
     "timeout",
     "attempts",
     "base_delay",
     "jitter",
     "max_steps",
     "seed",
+    "stats_workload",
+    "stats_rate",
+    "stats_latency",
+    "stats_runs",
+    "ab_variant",
 ];
 
 /// The lab knobs the statistics inherit, with their values: "timeout 0.05s, attempts 3, ...".
 fn inherited(s: &Settings) -> String {
-    let parts: Vec<String> = INHERITED
+    let parts: Vec<String> = READS[..6]
         .iter()
         .filter_map(|name| knob(name))
         .map(|k| format!("{} {}", k.label, k.show((k.get)(s))))
         .collect();
     parts.join(", ")
-}
-
-/// The statistics' image: every knob they read, the A/B table, and how B fared.
-fn stats_sheet(s: &Settings, rows: &[Row], runs: String, b_name: &str, link: String) -> Sheet {
-    let mut names = INHERITED.to_vec();
-    names.extend(
-        KNOBS
-            .iter()
-            .filter(|k| k.place == Place::Stats)
-            .map(|k| k.name),
-    );
-    let mut result = vec![runs];
-    let (mut better, mut worse) = (0, 0);
-    for r in rows {
-        let (va, vb, _, word) = cells(r);
-        better += (r.difference == Difference::Better) as usize;
-        worse += (r.difference == Difference::Worse) as usize;
-        result.push(format!("{}: A {va}, B {vb}, {word}", r.name));
-    }
-    Sheet {
-        title: "What-if statistics: policy A against policy B".into(),
-        tags: knob_tags(s, &names),
-        result,
-        verdict: format!(
-            "B ({b_name}) is better on {better} of {} measures and worse on {worse}; the rest are the same within chance.",
-            rows.len()
-        ),
-        tone: None,
-        timeline: None,
-        link,
-    }
 }
 
 /// Seconds with two or three significant digits, for axes and tables of simulated times.
@@ -148,9 +118,6 @@ fn calls_histogram(s: &Summary) -> Histogram {
     }
 }
 
-/// Both policies' statistics, the milliseconds they took, and the A/B table's rows.
-type Computed = (Summary, Summary, f64, Vec<Row>);
-
 /// The statistics panel with policy A/B.
 #[component]
 pub fn StatsPanel(
@@ -169,7 +136,7 @@ pub fn StatsPanel(
             )
         })
     });
-    let result = RwSignal::new(None::<Computed>);
+    let result = RwSignal::new(None::<(Summary, Summary, f64)>);
     let progress = RwSignal::new(None::<f64>);
     let generation = StoredValue::new(0u64);
     // The generation the shown result belongs to: an image is only drawn of a current one.
@@ -191,16 +158,15 @@ pub fn StatsPanel(
     let share = share::buttons(
         settings,
         "stats".into(),
-        Box::new(move |link| {
+        Box::new(move |row, link| {
             if done.get_value() != generation.get_value() {
                 return Err("the statistics are still being computed".to_string());
             }
-            let b_name = b_name();
-            result.with_untracked(|r| {
-                let (a, b, _, rows) = r.as_ref().ok_or("nothing is computed yet")?;
-                let runs = format!("{} + {} runs. A: current, B: {b_name}", a.runs, b.runs);
-                Ok(settings.with_untracked(|s| stats_sheet(s, rows, runs, &b_name, link)))
-            })
+            let head = vec![
+                "Agent Reliability Lab: what-if statistics, policy A against policy B".into(),
+                settings.with_untracked(|s| share::settings_line(s, &READS)),
+            ];
+            Ok(share::panel_sheet(row, head, TESTS, link))
         }),
     );
     view! {
@@ -217,7 +183,7 @@ pub fn StatsPanel(
             <p class="progress" role="status" data-testid="stats-progress">
                 {move || progress.get().map(|p| format!("Computing… {}%", fixed(p * 100.0, 0)))}
             </p>
-            {move || result.get().map(|(a, b, ms, rows)| view! {
+            {move || result.get().map(|(a, b, ms)| view! {
                 <p class="help" data-testid="stats-timing" data-ms=fixed(ms, 1)>
                     {format!("{} + {} runs in {} ms.", a.runs, b.runs, fixed(ms, 1))}
                 </p>
@@ -230,7 +196,7 @@ pub fn StatsPanel(
                             <th scope="col">"B vs A"</th>
                         </tr></thead>
                         <tbody>
-                            {rows.into_iter().map(row).collect_view()}
+                            {compare(&a, &b).into_iter().map(row).collect_view()}
                         </tbody>
                     </table>
                 </div>
@@ -257,7 +223,7 @@ async fn compute(
     mine: u64,
     generation: StoredValue<u64>,
     progress: RwSignal<Option<f64>>,
-    result: RwSignal<Option<Computed>>,
+    result: RwSignal<Option<(Summary, Summary, f64)>>,
 ) -> bool {
     TimeoutFuture::new(SETTLE_MS).await;
     if generation.try_get_value() != Some(mine) {
@@ -289,9 +255,7 @@ async fn compute(
     progress.try_set(None);
     // One latency scale for both policies, so their histograms compare at a glance.
     let max = acc_a.max_latency().max(acc_b.max_latency());
-    let (a, b) = (acc_a.summary_over(max), acc_b.summary_over(max));
-    let rows = compare(&a, &b);
-    result.try_set(Some((a, b, ms, rows)));
+    result.try_set(Some((acc_a.summary_over(max), acc_b.summary_over(max), ms)));
     true
 }
 
@@ -307,11 +271,16 @@ fn HerdPlot(
     let share = share::buttons(
         settings,
         "herd".into(),
-        Box::new(move |link| {
+        Box::new(move |row, link| {
             if busy.get_untracked() {
                 return Err("the herd is still being simulated".to_string());
             }
-            Ok(points.with_untracked(|p| settings.with_untracked(|s| herd_sheet(s, p, link))))
+            let head = vec![
+                "Agent Reliability Lab: the thundering herd, many clients, one contended row"
+                    .into(),
+                settings.with_untracked(|s| share::settings_line(s, &["herd_clients", "seed"])),
+            ];
+            Ok(share::panel_sheet(row, head, HERD_NOTE, link))
         }),
     );
     let generation = StoredValue::new(0u64);
@@ -367,49 +336,6 @@ fn HerdPlot(
             </div>
             {share}
         </section>
-    }
-}
-
-/// The herd's image: its knobs, writes and time per strategy at the most clients, and which
-/// strategy did the least and the most work there.
-fn herd_sheet(s: &Settings, points: &[Point], link: String) -> Sheet {
-    let top = points.iter().map(|p| p.clients).max().unwrap_or(0);
-    let at_top: Vec<&Point> = points.iter().filter(|p| p.clients == top).collect();
-    let result = at_top
-        .iter()
-        .map(|p| {
-            let (calls, time) = (fixed(p.calls, 0), short_secs(p.completion));
-            format!(
-                "{}: {calls} writes, last client done at {time}",
-                p.strategy.label()
-            )
-        })
-        .collect();
-    let by_calls = |p: &&&Point, q: &&&Point| p.calls.total_cmp(&q.calls);
-    let verdict = match (
-        at_top.iter().min_by(by_calls),
-        at_top.iter().max_by(by_calls),
-    ) {
-        (Some(least), Some(most)) => format!(
-            "At {top} clients, {} did the least work ({} writes) and {} the most ({}).",
-            least.strategy.label(),
-            fixed(least.calls, 0),
-            most.strategy.label(),
-            fixed(most.calls, 0)
-        ),
-        _ => "Nothing simulated.".to_string(),
-    };
-    let mut tags = knob_tags(s, &["herd_clients", "seed"]);
-    // Every number is a mean over the seeds of its point.
-    tags.push(("means over".into(), format!("{HERD_SEEDS} seeds")));
-    Sheet {
-        title: "The thundering herd: many clients, one contended row".into(),
-        tags,
-        result,
-        verdict,
-        tone: None,
-        timeline: None,
-        link,
     }
 }
 
