@@ -204,7 +204,9 @@ impl Pen {
             let tx = x(*at);
             let w = self.width(label);
             self.rect(MUTED, tx - 0.75, self.y - 4.0, 1.5, 7.0);
-            let lx = (tx - w / 2.0).clamp(x0 - 20.0, WIDTH - PAD - w);
+            // Not f64::clamp: its panic message (for bounds it cannot prove in order) prints
+            // floats, and that brings the float formatter into the page.
+            let lx = reliability_core::num::clamp(tx - w / 2.0, x0 - 20.0, WIDTH - PAD - w);
             self.text(MUTED, label, lx, self.y + 20.0);
         }
         self.y += 36.0;
