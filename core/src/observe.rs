@@ -7,7 +7,6 @@ use crate::time::{fixed, shortest};
 use crate::trace::{EventKind, Target};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 /// Error rate of one target (a model or a tool).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,8 +68,10 @@ pub mod thresholds {
 #[derive(Clone, Debug, Default)]
 pub struct MetricsBuilder {
     m: Metrics,
-    targets: BTreeMap<String, TargetStats>,
-    errors: BTreeMap<String, u32>,
+    // Lists, not maps: a dozen entries at most, sorted once at the end (the page then carries
+    // no B-tree code for them).
+    targets: Vec<TargetStats>,
+    errors: Vec<(String, u32)>,
     retries: u32,
     alerts: Vec<String>,
 }
@@ -108,15 +109,27 @@ impl MetricsBuilder {
         for e in &card.run.trace {
             if let EventKind::Attempt { target, error, .. } = &e.kind {
                 let name = target.to_string();
-                let t = self.targets.entry(name.clone()).or_insert(TargetStats {
-                    target: name,
-                    attempts: 0,
-                    errors: 0,
-                });
+                let targets = &mut self.targets;
+                let i = match targets.iter().position(|t| t.target == name) {
+                    Some(i) => i,
+                    None => {
+                        targets.push(TargetStats {
+                            target: name,
+                            attempts: 0,
+                            errors: 0,
+                        });
+                        targets.len() - 1
+                    }
+                };
+                let t = &mut targets[i];
                 t.attempts += 1;
                 if let Some(err) = error {
                     t.errors += 1;
-                    *self.errors.entry(err.kind.label()).or_default() += 1;
+                    let kind = err.kind.label();
+                    match self.errors.iter_mut().find(|(k, _)| *k == kind) {
+                        Some((_, n)) => *n += 1,
+                        None => self.errors.push((kind, 1)),
+                    }
                 }
             }
         }
@@ -131,11 +144,12 @@ impl MetricsBuilder {
             retries,
             mut alerts,
         } = self;
-        m.by_target = targets.into_values().collect();
+        // Both orders are total (names are unique), so the order counted in does not matter.
+        m.by_target = targets;
         sort_short(&mut m.by_target, |a, b| {
             b.rate().total_cmp(&a.rate()).then(a.target.cmp(&b.target))
         });
-        m.top_errors = errors.into_iter().collect();
+        m.top_errors = errors;
         sort_short(&mut m.top_errors, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         m.avg_retries = if m.runs == 0 {
             0.0
@@ -263,6 +277,44 @@ mod tests {
             sort_short(&mut ours, |a, b| b.0.cmp(&a.0));
             std.sort_by_key(|a| std::cmp::Reverse(a.0));
             assert_eq!(ours, std);
+        }
+    }
+
+    #[test]
+    fn targets_and_errors_are_ordered_as_by_a_sorted_map() {
+        use std::collections::BTreeMap;
+        for failures in 0..4 {
+            let s = Settings {
+                failures,
+                ..Settings::default()
+            };
+            let cards: Vec<CardRun> = CardId::ALL.iter().map(|id| run_card(*id, &s)).collect();
+            let m = metrics(&cards);
+            // What the panel showed when it counted in sorted maps and sorted with sort_by.
+            let mut targets: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+            let mut errors: BTreeMap<String, u32> = BTreeMap::new();
+            for e in cards.iter().flat_map(|c| &c.run.trace) {
+                if let EventKind::Attempt { target, error, .. } = &e.kind {
+                    let t = targets.entry(target.to_string()).or_default();
+                    t.0 += 1;
+                    if let Some(err) = error {
+                        t.1 += 1;
+                        *errors.entry(err.kind.label()).or_default() += 1;
+                    }
+                }
+            }
+            let rate = |t: &(String, (u32, u32))| t.1 .1 as f64 / t.1 .0 as f64;
+            let mut want: Vec<(String, (u32, u32))> = targets.into_iter().collect();
+            want.sort_by(|a, b| rate(b).total_cmp(&rate(a)).then(a.0.cmp(&b.0)));
+            let got: Vec<(String, (u32, u32))> = m
+                .by_target
+                .iter()
+                .map(|t| (t.target.clone(), (t.attempts, t.errors)))
+                .collect();
+            assert_eq!(got, want);
+            let mut want: Vec<(String, u32)> = errors.into_iter().collect();
+            want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            assert_eq!(m.top_errors, want);
         }
     }
 
