@@ -33,8 +33,12 @@ pub fn KnobControl(
     knob: &'static Knob,
     /// The lab's settings.
     settings: RwSignal<Settings>,
+    /// Put before `knob-<name>` in the control's id and test id, for a second control of a
+    /// knob shown elsewhere too (the challenge panel's `ch-`): ids stay unique.
+    #[prop(optional)]
+    prefix: &'static str,
 ) -> impl IntoView {
-    let id = format!("knob-{}", knob.name);
+    let id = format!("{prefix}knob-{}", knob.name);
     let help_id = format!("{id}-help");
     let value = move || settings.with(|s| s.get(knob.name).unwrap_or(knob.min));
     // The refused input, with the reset count it was refused under: a reset hides it.

@@ -7,12 +7,14 @@
 mod browser;
 mod card;
 mod card_image;
+mod challenge_panel;
 mod controls;
 mod importer;
 mod live_panel;
 mod net;
 mod observe_panel;
 mod plot;
+mod scorer;
 mod share;
 mod stats_panel;
 mod timeline_svg;
@@ -30,8 +32,10 @@ pub fn after_mount() {
     }
 }
 pub use card::Card;
+pub use challenge_panel::scroll_to_challenge;
 pub use controls::{ControlPanel, KnobControl};
 pub use observe_panel::ObservabilityPanel;
+pub use scorer::serve as serve_scores;
 pub use timeline_svg::TimelineSvg;
 
 use leptos::prelude::*;
@@ -102,7 +106,9 @@ fn starting_point() -> (Settings, Vec<Notice>, Option<(CardId, Micros)>) {
 /// The whole lab page.
 #[component]
 pub fn App() -> impl IntoView {
-    let (initial, ignored, resume) = starting_point();
+    let (mut initial, ignored, resume) = starting_point();
+    let (opened, shared, link_error) = challenge_panel::from_link(&browser::query(), &mut initial);
+    let challenge = RwSignal::new(opened);
     let settings = RwSignal::new(initial);
     let notices = RwSignal::new(ignored);
     // Which card is replaying, and where; and where the kill switch caught it.
@@ -113,7 +119,15 @@ pub fn App() -> impl IntoView {
 
     // Keep the address bar a permalink, and the session in storage (syncing with the world).
     Effect::new(move |_| {
-        let query = settings.with(|s| s.page_query(present.get()));
+        let mut query = settings.with(|s| s.page_query(present.get()));
+        // The open challenge stays in the link too (a shared result's claim does not).
+        if let Some(c) = challenge.with(|c| c.as_ref().map(|c| c.to_query())) {
+            query = if query.is_empty() {
+                c
+            } else {
+                format!("{query}&{c}")
+            };
+        }
         browser::replace_query(&query);
     });
     Effect::new(move |_| {
@@ -203,6 +217,12 @@ pub fn App() -> impl IntoView {
                 <section class="cards" aria-label="The toolbox: scenarios G to N">{toolbox}</section>
                 <ObservabilityPanel runs=runs.clone() seed=seed />
                 <stats_panel::StatsPanel settings=settings />
+                <challenge_panel::ChallengePanel
+                    settings=settings
+                    challenge=challenge
+                    claimed=shared
+                    error=link_error
+                />
                 <importer::Importer />
             </div>
         </main>

@@ -1,6 +1,11 @@
 fn main() {
     console_error_panic_hook::set_once();
+    if web_sys::window().is_none() {
+        // The challenge scorer's Web Worker runs this same wasm: it scores, it mounts nothing.
+        return reliability_lab::serve_scores();
+    }
     leptos::mount::mount_to_body(reliability_lab::App);
     reliability_lab::remove_loading_message();
     reliability_lab::after_mount();
+    reliability_lab::scroll_to_challenge();
 }

@@ -888,22 +888,7 @@ impl Scoring {
 
     /// The score over the requests run so far.
     pub fn score(&self) -> Score {
-        let measures = Measures::of(&self.acc);
-        let goals: Vec<GoalResult> = self
-            .goals
-            .metrics()
-            .into_iter()
-            .filter_map(|m| {
-                let target = self.goals.target(m)?;
-                Some(measures.judge(m, target))
-            })
-            .collect();
-        let passed = !goals.is_empty() && goals.iter().all(|g| g.passed);
-        Score {
-            measures,
-            goals,
-            passed,
-        }
+        Score::of(&self.goals, Measures::of(&self.acc))
     }
 }
 
@@ -1017,6 +1002,63 @@ impl Measures {
             unapproved: acc.unapproved,
             squares: acc.exact_sq,
         }
+    }
+
+    /// Every count and total as one line of whole numbers separated by spaces, in field
+    /// order: how a worker hands its measures to the page. [`Measures::from_wire`] reads it
+    /// back exactly (no float, so nothing is rounded on the way).
+    pub fn to_wire(&self) -> String {
+        let [a, b, c] = self.squares;
+        [
+            self.runs as u128,
+            self.success as u128,
+            self.degraded as u128,
+            self.blocked as u128,
+            self.p50 as u128,
+            self.p95 as u128,
+            self.p99 as u128,
+            self.calls as u128,
+            self.tokens as u128,
+            self.cost as u128,
+            self.duplicated as u128,
+            self.unapproved as u128,
+            a,
+            b,
+            c,
+        ]
+        .map(|v| v.to_string())
+        .join(" ")
+    }
+
+    /// Reads [`Measures::to_wire`] text: `None` unless it is exactly 15 whole numbers, each in
+    /// its field's range.
+    pub fn from_wire(text: &str) -> Option<Measures> {
+        let v: Vec<u128> = text
+            .split(' ')
+            .map(|t| t.parse().ok())
+            .collect::<Option<_>>()?;
+        let &[runs, success, degraded, blocked, p50, p95, p99, calls, tokens, cost, duplicated, unapproved, a, b, c] =
+            v.as_slice()
+        else {
+            return None;
+        };
+        let n = |x: u128| u32::try_from(x).ok();
+        let w = |x: u128| u64::try_from(x).ok();
+        Some(Measures {
+            runs: n(runs)?,
+            success: n(success)?,
+            degraded: n(degraded)?,
+            blocked: n(blocked)?,
+            p50: w(p50)?,
+            p95: w(p95)?,
+            p99: w(p99)?,
+            calls: w(calls)?,
+            tokens: w(tokens)?,
+            cost: w(cost)?,
+            duplicated: n(duplicated)?,
+            unapproved: n(unapproved)?,
+            squares: [a, b, c],
+        })
     }
 
     /// The exact value of `m` as a fraction `(numerator, denominator)` in the metric's fine
@@ -1175,6 +1217,22 @@ pub struct Score {
 }
 
 impl Score {
+    /// How `measures` meet `goals`, goal by goal. (A page that scores in a worker gets the
+    /// measures back as [`Measures::to_wire`] text and judges them here.)
+    pub fn of(goals: &Goals, measures: Measures) -> Score {
+        let goals: Vec<GoalResult> = goals
+            .metrics()
+            .into_iter()
+            .filter_map(|m| Some(measures.judge(m, goals.target(m)?)))
+            .collect();
+        let passed = !goals.is_empty() && goals.iter().all(|g| g.passed);
+        Score {
+            measures,
+            goals,
+            passed,
+        }
+    }
+
     /// The tie-break between passing policies: cost per request, in thousandths of a
     /// micro-dollar (lower wins).
     pub fn tie_break(&self) -> u64 {

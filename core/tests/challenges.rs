@@ -7,7 +7,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use reliability_core::challenge::{
     builtin, read_link, score, Challenge, Claim, Conditions, ErrorMix, Goals, Link, Measures,
-    Metric, Outage, Scoring, SharedResult, BUILTINS, POLICY_KNOBS,
+    Metric, Outage, Score, Scoring, SharedResult, BUILTINS, POLICY_KNOBS,
 };
 use reliability_core::lab::{CardId, Settings};
 use reliability_core::stats::{LatencyDist, Workload};
@@ -123,6 +123,36 @@ fn scoring_is_deterministic_and_chunks_add_up_to_the_whole() {
     }
     assert_eq!((chunked.done(), chunked.total()), (300, 300));
     assert_eq!(chunked.score(), whole);
+}
+
+/// The page scores in a worker and judges the measures it hands back: the same score.
+#[test]
+fn measures_cross_to_a_worker_and_back_exactly() {
+    let c = stormy(300);
+    let whole = score(&c, &settings(STORMY_POLICY)).unwrap();
+    let wire = whole.measures.to_wire();
+    let back = Measures::from_wire(&wire).unwrap();
+    assert_eq!(back, whole.measures);
+    assert_eq!(Score::of(&c.goals, back), whole);
+    // Squares beyond 2^53 (where a JavaScript number would round) survive too.
+    let big = Measures {
+        squares: [u128::MAX, 1 << 100, 3],
+        ..whole.measures.clone()
+    };
+    assert_eq!(Measures::from_wire(&big.to_wire()), Some(big));
+    for bad in [
+        "",
+        "1 2 3",
+        &format!("{wire} 4"),
+        &wire.replacen(' ', "  ", 1),
+        "x",
+    ] {
+        assert_eq!(Measures::from_wire(bad), None, "{bad:?}");
+    }
+    // A count too big for its field is refused, not wrapped.
+    let mut fields: Vec<&str> = wire.split(' ').collect();
+    fields[0] = "4294967296";
+    assert_eq!(Measures::from_wire(&fields.join(" ")), None);
 }
 
 /// Computed once natively; the wasm32 build of this test must reach the very same numbers.
