@@ -168,7 +168,7 @@ fn on_reply(text: String) {
         job,
         measures,
         ms: now_ms() - sent,
-        compute_ms: took.parse().unwrap_or(f64::NAN),
+        compute_ms: took.parse::<u64>().map_or(f64::NAN, |us| us as f64 / 1000.0),
         in_worker: true,
     });
     pump();
@@ -276,7 +276,8 @@ pub fn serve() {
         let answer = SharedResult::from_query(&job)
             .and_then(|r| score(&r.challenge, &r.settings))
             .map_or_else(|e| format!("!{e}"), |s| s.measures.to_wire());
-        let took = js_sys::Date::now() - started;
+        // Whole microseconds: formatting an f64 would link the float formatter into the page.
+        let took = ((js_sys::Date::now() - started).max(0.0) * 1000.0) as u64;
         let _ = reply.post_message(&JsValue::from_str(&format!("{took} {answer}")));
     });
     scope.set_onmessage(Some(on_job.as_ref().unchecked_ref()));
