@@ -168,7 +168,9 @@ fn on_reply(text: String) {
         job,
         measures,
         ms: now_ms() - sent,
-        compute_ms: took.parse::<u64>().map_or(f64::NAN, |us| us as f64 / 1000.0),
+        compute_ms: took
+            .parse::<u64>()
+            .map_or(f64::NAN, |us| us as f64 / 1000.0),
         in_worker: true,
     });
     pump();
