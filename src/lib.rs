@@ -19,7 +19,7 @@ mod share;
 mod stats_panel;
 mod timeline_svg;
 
-pub use browser::remove_loading_message;
+pub use browser::{remove_loading_message, report_panic};
 
 /// Once the page is mounted: present mode if the link asks for it (`?present=B`), else the
 /// card or panel a shared link names (`#card-B`, `#stats`) scrolled into view.

@@ -1,5 +1,5 @@
 fn main() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(reliability_lab::report_panic));
     if web_sys::window().is_none() {
         // The challenge scorer's Web Worker runs this same wasm: it scores, it mounts nothing.
         return reliability_lab::serve_scores();

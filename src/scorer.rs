@@ -194,8 +194,10 @@ fn start() -> Option<Worker> {
     let glue = js_sys::Reflect::get(&glue, &"href".into())
         .ok()?
         .as_string()?;
+    // The address quoted by the core, not `{:?}`, whose escaping tables would cost wasm.
     let src = format!(
-        "import init from {glue:?};onmessage=e=>init({{module_or_path:e.data}}).catch(e=>postMessage('!'+e))"
+        "import init from {};onmessage=e=>init({{module_or_path:e.data}}).catch(e=>postMessage('!'+e))",
+        reliability_core::quote(&glue)
     );
     let bag = web_sys::BlobPropertyBag::new();
     bag.set_type("text/javascript");
