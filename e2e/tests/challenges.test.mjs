@@ -143,6 +143,14 @@ describe('challenges', () => {
         // Another person, another browser: the link re-scores the same policy.
         await q.gotoUrl(s.share);
         const t = await waitScore(q);
+        // The link lands on the panel: its title in view, not under the sticky strip of verdicts.
+        const landed = await q.page.evaluate(() => {
+          const title = document.getElementById('ch-title').getBoundingClientRect();
+          const strip = document.querySelector('.now');
+          const stuck = getComputedStyle(strip).position === 'sticky';
+          return { top: title.top, below: stuck ? strip.getBoundingClientRect().bottom : 0, height: innerHeight };
+        });
+        assert.ok(landed.top >= landed.below && landed.top < landed.height / 2, `the panel's title shows: ${JSON.stringify(landed)}`);
         assert.deepEqual(claimOf(t), claimOf(s), 'the same score, goal by goal');
         assert.equal(t.claim?.holds, 'true', `the claim is re-checked: ${JSON.stringify(t.claim)}`);
         assert.match(t.claim.text, /claims this policy passes; scored again here, it passes: the claim holds\.$/);
