@@ -1,6 +1,7 @@
 //! The few browser calls the page makes, each one total: no `unwrap`, no panic. Outside a
 //! browser (native builds, tests) they do nothing and return empty values.
 
+use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -11,16 +12,67 @@ pub fn query() -> String {
         .unwrap_or_default()
 }
 
-/// The page's full address.
+/// The page's full address (with any query [`keep`] left pending written first, so a link
+/// made from it is never a move behind).
 pub fn href() -> String {
+    flush();
     web_sys::window()
         .and_then(|w| w.location().href().ok())
         .unwrap_or_default()
 }
 
+/// What the address bar's query and the saved session are to become.
+#[derive(Default)]
+struct Pending {
+    query: Option<String>,
+    session: Option<String>,
+    scheduled: bool,
+}
+
+thread_local! {
+    static PENDING: RefCell<Pending> = RefCell::default();
+}
+
+/// Keeps the address bar's query and the saved session up to date, just after the next frame:
+/// a slider's move repaints first (`history.replaceState` and `localStorage.setItem` took
+/// about 12 ms of every move on a busy machine, before the cards could show it), and a drag
+/// writes once per frame, not once per input event. `None` leaves that one as it is.
+pub fn keep(query: Option<String>, session: Option<String>) {
+    let schedule = PENDING.with_borrow_mut(|p| {
+        if query.is_some() {
+            p.query = query;
+        }
+        if session.is_some() {
+            p.session = session;
+        }
+        !std::mem::replace(&mut p.scheduled, true)
+    });
+    if !schedule {
+        return;
+    }
+    if web_sys::window().is_some() {
+        leptos::prelude::request_animation_frame(|| {
+            leptos::prelude::set_timeout(flush, std::time::Duration::ZERO)
+        });
+    } else {
+        flush();
+    }
+}
+
+/// Writes now what [`keep`] left pending.
+fn flush() {
+    let p = PENDING.with_borrow_mut(std::mem::take);
+    if let Some(query) = p.query {
+        replace_query(&query);
+    }
+    if let Some(session) = p.session {
+        save_session(&session);
+    }
+}
+
 /// Replaces the query string in the address bar without reloading or adding history. An
 /// empty query leaves no bare `?`.
-pub fn replace_query(query: &str) {
+fn replace_query(query: &str) {
     let Some(w) = web_sys::window() else { return };
     let Ok(history) = w.history() else { return };
     let location = w.location();
@@ -245,7 +297,7 @@ pub fn load_session() -> Result<Option<String>, String> {
 
 /// Saves the session. Storage that is full or switched off is not an error worth a notice:
 /// the page works the same without it.
-pub fn save_session(text: &str) {
+fn save_session(text: &str) {
     if let Ok(storage) = local_storage() {
         let _ = storage.set_item(SESSION_KEY, text);
     }

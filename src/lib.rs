@@ -117,7 +117,8 @@ pub fn App() -> impl IntoView {
     // The card shown alone and large for a projector (present mode), from `?present=B`.
     let present = RwSignal::new(presented_by_link());
 
-    // Keep the address bar a permalink, and the session in storage (syncing with the world).
+    // Keep the address bar a permalink, and the session in storage (syncing with the world),
+    // both written just after the frame that shows the change.
     Effect::new(move |_| {
         let mut query = settings.with(|s| s.page_query(present.get()));
         // The open challenge stays in the link too (a shared result's claim does not).
@@ -128,11 +129,11 @@ pub fn App() -> impl IntoView {
                 format!("{query}&{c}")
             };
         }
-        browser::replace_query(&query);
+        browser::keep(Some(query), None);
     });
     Effect::new(move |_| {
         let session = settings.with(|s| Session::new(s, playing.get()));
-        browser::save_session(&session.to_json());
+        browser::keep(None, Some(session.to_json()));
     });
     present_mode(present);
 
