@@ -5,14 +5,14 @@
 
 use crate::browser;
 use crate::card_image::Sheet;
-use crate::timeline_svg::{kind_class, legend, TimelineSvg};
+use crate::plot::escape;
+use crate::timeline_svg::{facts_html, legend_html, log_html, TimelineSvg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::approval::Decision;
 use reliability_core::lab::{CardId, CardRun, Tone};
 use reliability_core::time::{Micros, Secs};
 use reliability_core::timeline::{layout, Kind};
-use reliability_core::trace::EventKind;
 
 /// How long a replay lasts in real time, at most and at least (milliseconds).
 const REPLAY_MAX_MS: f64 = 8_000.0;
@@ -194,19 +194,7 @@ pub fn Card(
     });
     let log = move || {
         let head = playhead.get();
-        run.with(|r| {
-            r.run
-                .trace
-                .iter()
-                .filter(|e| !matches!(e.kind, EventKind::Step))
-                .filter(|e| head.is_none_or(|h| e.at <= h))
-                .map(|e| {
-                    view! {
-                        <li><span class="at">{Secs(e.at).to_string()}</span>" "{e.to_string()}</li>
-                    }
-                })
-                .collect_view()
-        })
+        run.with(|r| log_html(&r.run.trace, head))
     };
 
     // After a decision the pressed button is gone: put focus on its replacement.
@@ -277,26 +265,27 @@ pub fn Card(
             </header>
             <p class="idea">{card.idea}</p>
             {children.map(|c| c())}
-            <ul class="used" data-testid="tags" aria-label="What shaped this run">
-                {move || run.with(|r| {
-                    r.tags.iter().map(|(k, v)| view! {
-                        <li><span class="k">{k.clone()}</span>" "<span class="v">{v.clone()}</span></li>
-                    }).collect_view()
-                })}
-            </ul>
-            <p class="result" data-testid="result" aria-label="Result">
-                {move || run.with(|r| {
-                    let o = &r.run.outcome;
-                    view! {
-                        <code>
-                            "{'answer': '"<span data-field="answer">{answer_text(&o.answer)}</span>"', "
-                            "'steps': "<span data-field="steps">{o.steps}</span>", "
-                            "'blocked': "<span data-field="blocked">{blocked_text(&o.blocked)}</span>", "
-                            "'degraded': "<span data-field="degraded">{if o.degraded { "True" } else { "False" }}</span>"}"
-                        </code>
-                    }
-                })}
-            </p>
+            <ul class="used" data-testid="tags" aria-label="What shaped this run" inner_html=move || run.with(|r| {
+                let mut h = String::new();
+                for (k, v) in &r.tags {
+                    h += r#"<li><span class="k">"#;
+                    h += &escape(k);
+                    h += r#"</span> <span class="v">"#;
+                    h += &escape(v);
+                    h += "</span></li>";
+                }
+                h
+            })></ul>
+            <p class="result" data-testid="result" aria-label="Result" inner_html=move || run.with(|r| {
+                let o = &r.run.outcome;
+                format!(
+                    r#"<code>{{'answer': '<span data-field="answer">{}</span>', 'steps': <span data-field="steps">{}</span>, 'blocked': <span data-field="blocked">{}</span>, 'degraded': <span data-field="degraded">{}</span>}}</code>"#,
+                    escape(&answer_text(&o.answer)),
+                    o.steps,
+                    escape(&blocked_text(&o.blocked)),
+                    if o.degraded { "True" } else { "False" }
+                )
+            })></p>
             {move || run.with(|r| (!r.explanation.lines.is_empty()).then(|| view! {
                 <pre class="lines" data-testid="lines">{r.explanation.lines.join("\n")}</pre>
             }))}
@@ -314,26 +303,26 @@ pub fn Card(
                 })}
             </p>
             {move || run.with(|r| (!r.explanation.facts.is_empty()).then(|| view! {
-                <dl class="facts" data-testid="facts">
-                    {r.explanation.facts.iter().map(|(k, v)| view! {
-                        <div><dt>{k.clone()}</dt><dd>{v.clone()}</dd></div>
-                    }).collect_view()}
-                </dl>
+                <dl class="facts" data-testid="facts" inner_html=facts_html(r.explanation.facts.iter().map(|(k, v)| (k, v)))></dl>
             }))}
             {move || run.with(|r| (!r.explanation.gauges.is_empty()).then(|| view! {
-                <ul class="gauges" data-testid="gauges" aria-label="Budgets used">
-                    {r.explanation.gauges.iter().map(|g| {
+                <ul class="gauges" data-testid="gauges" aria-label="Budgets used" inner_html={
+                    let mut h = String::new();
+                    for g in &r.explanation.gauges {
                         let pct = if g.limit == 0 { 100.0 } else { (g.used as f64 / g.limit as f64 * 100.0).min(100.0) };
-                        let label = format!("{} cap: {} of {}{}", g.name, g.used_text, g.limit_text, if g.fired { ", fired first" } else { "" });
-                        view! {
-                            <li class:fired=g.fired>
-                                <span class="gauge-name">{format!("{}{}", g.name, if g.fired { " ■ fired" } else { "" })}</span>
-                                <meter min="0" max="100" value=reliability_core::time::fixed(pct, 1) aria-label=label.clone() title=label></meter>
-                                <span class="gauge-text">{format!("{} / {}", g.used_text, g.limit_text)}</span>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
+                        let label = escape(&format!("{} cap: {} of {}{}", g.name, g.used_text, g.limit_text, if g.fired { ", fired first" } else { "" }));
+                        h += &format!(
+                            r#"<li{}><span class="gauge-name">{}{}</span><meter min="0" max="100" value="{}" aria-label="{label}" title="{label}"></meter><span class="gauge-text">{} / {}</span></li>"#,
+                            if g.fired { r#" class="fired""# } else { "" },
+                            escape(&g.name),
+                            if g.fired { " ■ fired" } else { "" },
+                            reliability_core::time::fixed(pct, 1),
+                            escape(&g.used_text),
+                            escape(&g.limit_text),
+                        );
+                    }
+                    h
+                }></ul>
             }))}
             {move || run.with(|r| r.run.outcome.handoff.clone()).map(|h| {
                 let json = reliability_core::json::to_string_pretty(&h).unwrap_or_default();
@@ -351,14 +340,14 @@ pub fn Card(
                 view! {
                     <section class="ticket" data-testid="handoff" aria-label="Handoff ticket">
                         <h3>{format!("Handoff ticket {}", h.ticket)}</h3>
-                        <dl>
-                            <div><dt>"user asked"</dt><dd>{h.user_input}</dd></div>
-                            <div><dt>"plan"</dt><dd>{h.plan.join("; ")}</dd></div>
-                            <div><dt>"steps done"</dt><dd>{if h.steps_executed.is_empty() { "none".to_string() } else { h.steps_executed.join("; ") }}</dd></div>
-                            <div><dt>"failing step"</dt><dd>{h.failing_step}</dd></div>
-                            <div><dt>"error"</dt><dd>{h.error}</dd></div>
-                            <div><dt>"next step"</dt><dd>{h.suggested_next_step}</dd></div>
-                        </dl>
+                        <dl inner_html=facts_html([
+                            ("user asked", h.user_input),
+                            ("plan", h.plan.join("; ")),
+                            ("steps done", if h.steps_executed.is_empty() { "none".to_string() } else { h.steps_executed.join("; ") }),
+                            ("failing step", h.failing_step),
+                            ("error", h.error),
+                            ("next step", h.suggested_next_step),
+                        ])></dl>
                         <button data-testid="copy-ticket" on:click=copy_json>"Copy as JSON"</button>
                         <span role="status" class="copy-status">{move || copied.get()}</span>
                     </section>
@@ -371,11 +360,7 @@ pub fn Card(
             </p>
             {decide_buttons}
             <TimelineSvg timeline=timeline playhead=playhead summary=summary />
-            <ul class="legend" aria-label="Legend">
-                {move || timeline.with(|t| legend(t).into_iter().map(|(k, text)| view! {
-                    <li><span class=format!("swatch {}", kind_class(k))></span>{text}</li>
-                }).collect_view())}
-            </ul>
+            <ul class="legend" aria-label="Legend" inner_html=move || timeline.with(legend_html)></ul>
             <div class="actions">
                 <button data-testid="play" on:click=play aria-pressed=move || playhead.get().is_some().to_string()>
                     {move || if playhead.get().is_some() { "■ Stop replay" } else { "▶ Play" }}
@@ -401,7 +386,7 @@ pub fn Card(
             })}
             <details class="log">
                 <summary>"Event log"</summary>
-                <ol>{log}</ol>
+                <ol inner_html=log></ol>
             </details>
         </article>
     }

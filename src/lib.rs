@@ -58,9 +58,10 @@ fn Notices(
             view! {
                 <div class="notice" data-testid="notice" role="alert">
                     <p><strong>"Some input could not be used, so safe defaults stand in for it:"</strong></p>
-                    <ul>
-                        {list.into_iter().map(|n| view! { <li>{n.message}</li> }).collect_view()}
-                    </ul>
+                    <ul inner_html={
+                        let items: String = list.iter().map(|n| format!("<li>{}</li>", plot::escape(&n.message))).collect();
+                        items
+                    }></ul>
                     <button on:click=move |_| notices.set(Vec::new())>"Dismiss"</button>
                 </div>
             }

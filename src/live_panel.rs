@@ -11,7 +11,7 @@
 //! nowhere else: not the link, not a trace, not the log, not local storage.
 
 use crate::net::{self, HttpFailure};
-use crate::timeline_svg::{kind_class, legend, TimelineSvg};
+use crate::timeline_svg::{facts_html, legend_html, log_html, TimelineSvg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use reliability_core::agent::{Run, TokenUsage};
@@ -91,25 +91,12 @@ pub fn RunView(
             ": "
             {move || explanation.with(|x| x.verdict.clone())}
         </p>
-        <dl class="facts">
-            {move || explanation.with(|x| x.facts.iter().map(|(k, v)| view! {
-                <div><dt>{k.clone()}</dt><dd>{v.clone()}</dd></div>
-            }).collect_view())}
-        </dl>
+        <dl class="facts" inner_html=move || explanation.with(|x| facts_html(x.facts.iter().map(|(k, v)| (k, v))))></dl>
         <TimelineSvg timeline=timeline playhead=Signal::derive(|| None) summary=summary />
-        <ul class="legend" aria-label="Legend">
-            {move || timeline.with(|t| legend(t).into_iter().map(|(k, text)| view! {
-                <li><span class=format!("swatch {}", kind_class(k))></span>{text}</li>
-            }).collect_view())}
-        </ul>
+        <ul class="legend" aria-label="Legend" inner_html=move || timeline.with(legend_html)></ul>
         <details class="log" open>
             <summary>"Event log"</summary>
-            <ol>
-                {move || run.with(|r| r.trace.iter()
-                    .filter(|e| !matches!(e.kind, reliability_core::trace::EventKind::Step))
-                    .map(|e| view! { <li><span class="at">{Secs(e.at).to_string()}</span>" "{e.to_string()}</li> })
-                    .collect_view())}
-            </ol>
+            <ol inner_html=move || run.with(|r| log_html(&r.trace, None))></ol>
         </details>
     }
 }

@@ -1,6 +1,8 @@
 //! The observability panel: metrics over every run on the page, and the structured log.
 
 use crate::browser;
+use crate::plot::escape;
+use crate::timeline_svg::facts_html;
 use leptos::prelude::*;
 use reliability_core::lab::CardRun;
 use reliability_core::observe::{log, to_jsonl, MetricsBuilder};
@@ -63,45 +65,46 @@ pub fn ObservabilityPanel(
             <div class="observe-grid">
                 <div>
                     <h3>"Alerts"</h3>
-                    <ul class="alerts" data-testid="alerts">
-                        {move || {
-                            let alerts = m.with(|m| m.alerts.clone());
-                            if alerts.is_empty() {
-                                view! { <li class="quiet">"No threshold crossed."</li> }.into_any()
-                            } else {
-                                alerts
-                                    .into_iter()
-                                    .map(|a| view! { <li>"⚠ " {a.message}</li> })
-                                    .collect_view()
-                                    .into_any()
-                            }
-                        }}
-                    </ul>
+                    <ul class="alerts" data-testid="alerts" inner_html=move || m.with(|m| {
+                        if m.alerts.is_empty() {
+                            return r#"<li class="quiet">No threshold crossed.</li>"#.to_string();
+                        }
+                        let mut h = String::new();
+                        for a in &m.alerts {
+                            h += "<li>⚠ ";
+                            h += &escape(&a.message);
+                            h += "</li>";
+                        }
+                        h
+                    })></ul>
                     <h3>"Summary"</h3>
-                    <dl class="facts">
-                        <div><dt>"runs"</dt><dd>{move || m.with(|m| m.runs)}</dd></div>
-                        <div><dt>"retries per run"</dt><dd>{move || m.with(|m| fixed(m.avg_retries, 2))}</dd></div>
-                        <div><dt>"fallback use"</dt><dd>{move || m.with(|m| format!("{} step{} down, in {} run{}", m.fallbacks, if m.fallbacks == 1 { "" } else { "s" }, m.runs_with_fallback, if m.runs_with_fallback == 1 { "" } else { "s" }))}</dd></div>
-                        <div><dt>"top errors"</dt><dd>{move || m.with(|m| {
-                            let top: Vec<String> = m.top_errors.iter().take(4).map(|(k, n)| format!("{k} ×{n}")).collect();
-                            if top.is_empty() { "none".to_string() } else { top.join(", ") }
-                        })}</dd></div>
-                    </dl>
+                    <dl class="facts" inner_html=move || m.with(|m| {
+                        let top: Vec<String> = m.top_errors.iter().take(4).map(|(k, n)| format!("{k} ×{n}")).collect();
+                        facts_html([
+                            ("runs", m.runs.to_string()),
+                            ("retries per run", fixed(m.avg_retries, 2)),
+                            ("fallback use", format!("{} step{} down, in {} run{}", m.fallbacks, if m.fallbacks == 1 { "" } else { "s" }, m.runs_with_fallback, if m.runs_with_fallback == 1 { "" } else { "s" })),
+                            ("top errors", if top.is_empty() { "none".to_string() } else { top.join(", ") }),
+                        ])
+                    })></dl>
                 </div>
                 <div>
                     <h3>"Error rate by model and tool"</h3>
                     <table class="rates">
                         <thead><tr><th scope="col">"target"</th><th scope="col">"calls"</th><th scope="col">"errors"</th><th scope="col">"rate"</th></tr></thead>
-                        <tbody>
-                            {move || m.with(|m| m.by_target.iter().map(|t| view! {
-                                <tr>
-                                    <th scope="row">{t.target.clone()}</th>
-                                    <td>{t.attempts}</td>
-                                    <td>{t.errors}</td>
-                                    <td>{format!("{}%", fixed(t.rate() * 100.0, 0))}</td>
-                                </tr>
-                            }).collect_view())}
-                        </tbody>
+                        <tbody inner_html=move || m.with(|m| {
+                            let mut h = String::new();
+                            for t in &m.by_target {
+                                h += &format!(
+                                    r#"<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}%</td></tr>"#,
+                                    escape(&t.target),
+                                    t.attempts,
+                                    t.errors,
+                                    fixed(t.rate() * 100.0, 0)
+                                );
+                            }
+                            h
+                        })></tbody>
                     </table>
                 </div>
             </div>
@@ -115,18 +118,21 @@ pub fn ObservabilityPanel(
                             <th scope="col">"trace id"</th><th scope="col">"step"</th><th scope="col">"tool"</th>
                             <th scope="col">"error type"</th><th scope="col">"retries"</th><th scope="col">"duration"</th>
                         </tr></thead>
-                        <tbody>
-                            {move || lines.with(|l| l.iter().map(|line| view! {
-                                <tr>
-                                    <td>{line.trace_id.clone()}</td>
-                                    <td>{line.step}</td>
-                                    <td>{line.tool.clone()}</td>
-                                    <td>{line.error_type.clone().unwrap_or_else(|| "-".into())}</td>
-                                    <td>{line.retries}</td>
-                                    <td>{Secs(line.duration_us).to_string()}</td>
-                                </tr>
-                            }).collect_view())}
-                        </tbody>
+                        <tbody inner_html=move || lines.with(|l| {
+                            let mut h = String::new();
+                            for line in l {
+                                h += &format!(
+                                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                    escape(&line.trace_id),
+                                    line.step,
+                                    escape(&line.tool),
+                                    escape(line.error_type.as_deref().unwrap_or("-")),
+                                    line.retries,
+                                    Secs(line.duration_us)
+                                );
+                            }
+                            h
+                        })></tbody>
                     </table>
                 </div>
             </details>

@@ -87,6 +87,51 @@ pub fn legend(t: &Timeline) -> Vec<(Kind, &'static str)> {
         .collect()
 }
 
+/// The legend's entries as markup: the `<li>`s of a `<ul class="legend">` (markup, not a
+/// typed view per entry: see [`crate::challenge_panel`]).
+pub fn legend_html(t: &Timeline) -> String {
+    let mut h = String::new();
+    for (k, text) in legend(t) {
+        h += r#"<li><span class="swatch "#;
+        h += kind_class(k);
+        h += r#""></span>"#;
+        h += text;
+        h += "</li>";
+    }
+    h
+}
+
+/// A run's event log as markup: the `<li>`s of its `<ol>`, the steps left out, up to `head`
+/// (a replay's playhead) when there is one.
+pub fn log_html(trace: &[reliability_core::trace::Event], head: Option<Micros>) -> String {
+    let mut h = String::new();
+    for e in trace
+        .iter()
+        .filter(|e| !matches!(e.kind, reliability_core::trace::EventKind::Step))
+        .filter(|e| head.is_none_or(|h| e.at <= h))
+    {
+        h += r#"<li><span class="at">"#;
+        h += &Secs(e.at).to_string();
+        h += "</span> ";
+        h += &escape(&e.to_string());
+        h += "</li>";
+    }
+    h
+}
+
+/// Facts as markup: the `<div><dt>…</dt><dd>…</dd></div>`s of a `<dl>`.
+pub fn facts_html<K: AsRef<str>, V: AsRef<str>>(facts: impl IntoIterator<Item = (K, V)>) -> String {
+    let mut h = String::new();
+    for (k, v) in facts {
+        h += "<div><dt>";
+        h += &escape(k.as_ref());
+        h += "</dt><dd>";
+        h += &escape(v.as_ref());
+        h += "</dd></div>";
+    }
+    h
+}
+
 /// The timeline of one run. With a playhead, only what happened before it is drawn.
 ///
 /// Drawn unscaled (see [`crate::plot`]): time runs across as a share of the width, lanes are
