@@ -136,7 +136,8 @@ pub fn StatsPanel(
             )
         })
     });
-    let result = RwSignal::new(None::<(Summary, Summary, f64)>);
+    // The last result: both summaries, the time it took, and the name of the B it computed.
+    let result = RwSignal::new(None::<(Summary, Summary, f64, String)>);
     let progress = RwSignal::new(None::<f64>);
     let generation = StoredValue::new(0u64);
     // The generation the shown result belongs to: an image is only drawn of a current one.
@@ -144,17 +145,16 @@ pub fn StatsPanel(
 
     // Schedules the computation in the browser's event loop (the world outside the graph).
     Effect::new(move |_| {
-        let (exp, a, b, _) = job.get();
+        let (exp, a, b, name) = job.get();
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
         spawn_local(async move {
-            if compute(exp, a, b, mine, generation, progress, result).await {
+            if compute(exp, (a, b, name), mine, generation, progress, result).await {
                 done.try_set_value(mine);
             }
         });
     });
 
-    let b_name = move || job.with(|j| j.3.clone());
     let share = share::buttons(
         settings,
         "stats".into(),
@@ -183,7 +183,9 @@ pub fn StatsPanel(
             <p class="progress" role="status" data-testid="stats-progress">
                 {move || progress.get().map(|p| format!("Computing… {}%", fixed(p * 100.0, 0)))}
             </p>
-            {move || result.get().map(|(a, b, ms)| view! {
+            // Only the result: the table names the B it computed, and a move that changes
+            // the job does not redraw the old numbers (they stay until the new ones are in).
+            {move || result.get().map(|(a, b, ms, b_name)| view! {
                 <p class="help" data-testid="stats-timing" data-ms=fixed(ms, 1)>
                     {format!("{} + {} runs in {} ms.", a.runs, b.runs, fixed(ms, 1))}
                 </p>
@@ -192,7 +194,7 @@ pub fn StatsPanel(
                         <thead><tr>
                             <th scope="col">"per request"</th>
                             <th scope="col">"A: current"</th>
-                            <th scope="col">{format!("B: {}", b_name())}</th>
+                            <th scope="col">{format!("B: {b_name}")}</th>
                             <th scope="col">"B vs A"</th>
                         </tr></thead>
                         <tbody>
@@ -218,12 +220,11 @@ pub fn StatsPanel(
 /// Computes both policies' statistics in slices; `false` when a newer job made it stale.
 async fn compute(
     exp: Experiment,
-    a: Policy,
-    b: Policy,
+    (a, b, b_name): (Policy, Policy, String),
     mine: u64,
     generation: StoredValue<u64>,
     progress: RwSignal<Option<f64>>,
-    result: RwSignal<Option<(Summary, Summary, f64)>>,
+    result: RwSignal<Option<(Summary, Summary, f64, String)>>,
 ) -> bool {
     TimeoutFuture::new(SETTLE_MS).await;
     if generation.try_get_value() != Some(mine) {
@@ -255,7 +256,12 @@ async fn compute(
     progress.try_set(None);
     // One latency scale for both policies, so their histograms compare at a glance.
     let max = acc_a.max_latency().max(acc_b.max_latency());
-    result.try_set(Some((acc_a.summary_over(max), acc_b.summary_over(max), ms)));
+    result.try_set(Some((
+        acc_a.summary_over(max),
+        acc_b.summary_over(max),
+        ms,
+        b_name,
+    )));
     true
 }
 
