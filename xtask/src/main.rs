@@ -1053,7 +1053,6 @@ const BUNDLE_BUDGET: u64 = 296 * 1024;
 
 /// Prints raw and gzip -9 sizes of the built .wasm and .js files, and writes the same table to
 /// `<artifacts>/bundle-size.txt`.
-
 fn bundle_size(dist: &Path, artifacts: &Path) -> Result {
     let mut files = Vec::new();
     collect_files(dist, &mut files, &|name| {
