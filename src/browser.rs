@@ -54,6 +54,9 @@ pub fn keep(query: Option<String>, session: Option<String>) {
         leptos::prelude::request_animation_frame(|| {
             leptos::prelude::set_timeout(flush, std::time::Duration::ZERO)
         });
+        // A hidden tab has no frames: the write still happens (the second flush finds
+        // nothing left when the frame came first).
+        leptos::prelude::set_timeout(flush, std::time::Duration::from_millis(250));
     } else {
         flush();
     }

@@ -13,14 +13,16 @@
 //! [`GoalResult::line`]: reliability_core::challenge::GoalResult::line
 
 use crate::browser;
+use crate::card_image::Sheet;
 use crate::controls::KnobControl;
 use crate::plot::escape;
 use crate::scorer::{self, Scored};
+use crate::share;
 use leptos::prelude::*;
 use reliability_core::challenge::{
     read_link, Challenge, Claim, Link, LinkError, Score, SharedResult, BUILTINS, POLICY_KNOBS,
 };
-use reliability_core::lab::{knob, settings::decode, Place, Settings};
+use reliability_core::lab::{knob, settings::decode, Place, Settings, Tone};
 use reliability_core::time::fixed;
 
 /// What the page's own link says about challenges: the challenge to open, the result to
@@ -173,6 +175,40 @@ pub fn ChallengePanel(
             view! { <KnobControl knob=k settings=settings prefix=prefix /> }
         })
         .collect_view();
+    // The result to share as the cards are: its link (the Share result link) and an image (the
+    // cards' PNG) of the challenge, the policy, goal by goal, the verdict and that link.
+    let not_yet = || "the score of this policy is still being computed".to_string();
+    let image = share::buttons_for(
+        "challenge-result.png".into(),
+        Box::new(move || share().ok_or_else(not_yet)),
+        Box::new(move |_, link| {
+            // Only the current policy's score (`shown` checks it is the open challenge's).
+            let (Some((true, Ok(s), _)), Some(title)) = (
+                shown(),
+                challenge.with_untracked(|c| c.as_ref().map(|c| c.title.clone())),
+            ) else {
+                return Err(not_yet());
+            };
+            let mut lines = vec![
+                format!("Agent Reliability Lab challenge: {title}"),
+                settings.with_untracked(|s| share::settings_line(s, &POLICY_KNOBS)),
+            ];
+            for g in &s.goals {
+                lines.push(format!("{} {}", if g.passed { "✓" } else { "✗" }, g.line()));
+            }
+            lines.push(format!("verdict: {}", s.verdict()));
+            Ok(Sheet {
+                lines,
+                tone: Some(if s.passed {
+                    Tone::Handled
+                } else {
+                    Tone::NotRecovered
+                }),
+                timeline: None,
+                link,
+            })
+        }),
+    );
     let no_error = error.is_none();
     let error = error.map(|e| {
         format!("This link's challenge could not be used ({e}), so no challenge is open. The rest of the lab works as usual.")
@@ -204,6 +240,7 @@ pub fn ChallengePanel(
                 <a data-testid="share-result" href=share>"Share result"</a>
                 " (a link that carries the challenge and this policy: copy it, or open it to score it again)"
             </p>
+            <div hidden=move || challenge.with(Option::is_none)>{image}</div>
             <Builder />
         </section>
     }

@@ -68,11 +68,20 @@ fn say(row: &Element, text: &str, link: Option<&str>) {
     }
 }
 
+/// Makes the link to share, or says why there is none yet.
+pub type MakeLink = dyn Fn() -> Result<String, String>;
+
 /// The share buttons of the card or panel whose element id is `anchor` ("card-B", "stats"):
 /// the link opens the page at that id with `settings`; `sheet` makes what its image shows.
-/// (An `AnyView`, made here once: cards and panels share its code.)
 pub fn buttons(settings: RwSignal<Settings>, anchor: String, sheet: Box<MakeSheet>) -> AnyView {
     let file = format!("{anchor}.png");
+    let link = move || Ok(settings.with_untracked(|s| s.share_link(&browser::href(), &anchor)));
+    buttons_for(file, Box::new(link), sheet)
+}
+
+/// Share buttons for the link `link` makes, with an image named `file` that `sheet` makes.
+/// (An `AnyView`, made here once: cards and panels share its code.)
+pub fn buttons_for(file: String, link: Box<MakeLink>, sheet: Box<MakeSheet>) -> AnyView {
     let on_click = move |e: leptos::ev::MouseEvent| {
         let Some(button) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
             return;
@@ -81,7 +90,10 @@ pub fn buttons(settings: RwSignal<Settings>, anchor: String, sheet: Box<MakeShee
         else {
             return;
         };
-        let link = settings.with_untracked(|s| s.share_link(&browser::href(), &anchor));
+        let link = match link() {
+            Ok(link) => link,
+            Err(e) => return say(&row, &format!("Not yet: {e}."), None),
+        };
         // The link the image's footer shows, for anyone checking it.
         let _ = row.set_attribute("data-link", &link);
         // Copying starts at once, while the click still counts as the user's.

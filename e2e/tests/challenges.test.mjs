@@ -6,7 +6,8 @@
 // Testing contract: data-testid "challenges" (the panel), "challenge-<id>" (a built-in),
 // "challenge-score" (per goal: data-goal, data-value, data-pass), "challenge-verdict"
 // (data-pass, data-ms), "challenge-status", "challenge-claim" (data-holds), "share-result",
-// "challenge-notice", "challenge-builder" with "challenge-link" / "builder-error". The policy
+// "challenge-notice", "challenge-builder" with "challenge-link" / "builder-error", and the
+// share row of the cards ("copy-link", "save-image", "share-status", data-link on the row). The policy
 // knobs in the panel are "ch-knob-<name>" (the same settings as the lab's "knob-<name>"),
 // except the challenge switches, which live only there: "knob-use_breaker", "knob-use_budgets",
 // "knob-approval_gate".
@@ -139,6 +140,18 @@ describe('challenges', () => {
         assert.equal(shared.searchParams.get('base_delay'), '0.2');
         assert.equal(shared.searchParams.get('claim'), 'pass');
         await saveScreenshot(panel, 'challenge-passed');
+
+        // The result as an image too, drawn as the cards' are, with the result link in its footer.
+        const [download] = await Promise.all([p.page.waitForEvent('download'), panel.getByTestId('save-image').click()]);
+        assert.equal(download.suggestedFilename(), 'challenge-result.png');
+        const png = await fsp.readFile(await download.path());
+        assert.ok(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), 'a PNG');
+        const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+        assert.ok(width >= 1000 && height >= 400, `an image with the challenge, policy, goals and verdict: ${width}x${height}`);
+        await fsp.mkdir(artifactsDir(), { recursive: true });
+        await fsp.writeFile(path.join(artifactsDir(), 'challenge-result.png'), png);
+        await eventually(async () => assert.equal(await panel.getByTestId('share-status').innerText(), 'Image saved.'));
+        assert.equal(await panel.locator('.actions.share').getAttribute('data-link'), s.share, "the image's footer shows the result link");
 
         // Another person, another browser: the link re-scores the same policy.
         await q.gotoUrl(s.share);
