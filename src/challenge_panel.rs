@@ -48,7 +48,8 @@ pub fn from_link(
 /// Scrolls to the challenges when the page's link names one (or a broken one): whoever opens
 /// a challenge or a result link wants the panel, not the top of the lab.
 pub fn scroll_to_challenge() {
-    if !matches!(read_link(&browser::query()), Ok(None)) {
+    // A link to a card or panel (`#card-B`) goes there instead, even with a challenge open.
+    if browser::fragment().is_empty() && !matches!(read_link(&browser::query()), Ok(None)) {
         browser::scroll_to("challenges");
     }
 }
@@ -177,7 +178,8 @@ pub fn ChallengePanel(
         .collect_view();
     // The result to share as the cards are: its link (the Share result link) and an image (the
     // cards' PNG) of the challenge, the policy, goal by goal, the verdict and that link.
-    let not_yet = || "the score of this policy is still being computed".to_string();
+    let not_yet =
+        || "the score of this policy was still being computed; try again once it shows".to_string();
     let image = share::buttons_for(
         "challenge-result.png".into(),
         Box::new(move || share().ok_or_else(not_yet)),
@@ -226,16 +228,36 @@ pub fn ChallengePanel(
                 {error}
             </p>
             <div class="choices" role="group" aria-label="Built-in challenges">{choices}</div>
+            <button
+                data-testid="challenge-close"
+                hidden=move || challenge.with(Option::is_none)
+                on:click=move |_| challenge.set(None)
+            >
+                "✕ Close the challenge"
+            </button>
             <div inner_html=move || challenge.with(|c| c.as_ref().map(about).unwrap_or_default())></div>
             <div class="knobs" hidden=move || challenge.with(Option::is_none)>{knobs}</div>
             <div inner_html=move || {
+                shown().map(|(current, score, o)| scores(current, &score, &o, claimed.as_ref()))
+            }></div>
+            // A live region that stays in place (only its text changes), so it is read out.
+            <p class="help" data-testid="challenge-status" role="status">{move || {
                 let pending = challenge.with(|c| c.as_ref().map(|c| c.runs));
                 match (shown(), pending) {
-                    (Some((current, score, o)), _) => scores(current, &score, &o, claimed.as_ref()),
-                    (None, Some(runs)) => status(&format!("Scoring {runs} requests…")),
+                    (Some((false, ..)), _) => "Scoring your change…".to_string(),
+                    (Some((true, Err(why), _)), _) => format!("This policy could not be scored: {why}"),
+                    (Some((true, Ok(_), o)), _) => {
+                        let place = if o.in_worker {
+                            "in a background worker"
+                        } else {
+                            "on this page, between frames"
+                        };
+                        format!("Scored in {} ms, {place}.", fixed(o.ms, 0))
+                    }
+                    (None, Some(runs)) => format!("Scoring {runs} requests…"),
                     (None, None) => String::new(),
                 }
-            }></div>
+            }}</p>
             <p class="share" hidden=move || share().is_none()>
                 <a data-testid="share-result" href=share>"Share result"</a>
                 " (a link that carries the challenge and this policy: copy it, or open it to score it again)"
@@ -244,14 +266,6 @@ pub fn ChallengePanel(
             <Builder />
         </section>
     }
-}
-
-/// A status line (a screen reader reads it out when it changes).
-fn status(text: &str) -> String {
-    format!(
-        r#"<p class="help" data-testid="challenge-status" role="status">{}</p>"#,
-        escape(text)
-    )
 }
 
 /// The open challenge as markup: title, lesson (a built-in's) or conditions (a teacher's), goals.
@@ -303,9 +317,9 @@ fn scores(
     o: &Scored,
     claimed: Option<&(String, Claim)>,
 ) -> String {
-    let s = match score {
-        Ok(s) => s,
-        Err(why) => return status(&format!("This policy could not be scored: {why}")),
+    // Why a policy could not be scored is the status line's to say.
+    let Ok(s) = score else {
+        return String::new();
     };
     // A goal's, the verdict's and the claim's class and sign.
     let mark = |pass: bool| {
@@ -340,16 +354,6 @@ fn scores(
         mark(s.passed).1,
         escape(&s.verdict()),
     );
-    h += &status(&if current {
-        let place = if o.in_worker {
-            "in a background worker"
-        } else {
-            "on this page, between frames"
-        };
-        format!("Scored in {} ms, {place}.", fixed(o.ms, 0))
-    } else {
-        "Scoring your change… the scores above are the previous policy's.".to_string()
-    });
     if let Some((_, claim)) = claimed.filter(|(job, _)| current && *job == o.job) {
         let holds = *claim == s.claim();
         let word = |c: Claim| if c == Claim::Pass { "passes" } else { "fails" };
@@ -386,7 +390,8 @@ fn Builder() -> impl IntoView {
                 }
                 Ok(_) => r#"<p class="help">Set at least one goal.</p>"#.to_string(),
                 Err(e) => format!(
-                    r#"<p class="knob-error" role="alert" data-testid="builder-error">Not a challenge yet: {}.</p>"#,
+                    // No live region: it would interrupt a screen reader at every key press.
+                    r#"<p class="knob-error" data-testid="builder-error">Not a challenge yet: {}.</p>"#,
                     escape(&e.to_string())
                 ),
             }

@@ -196,6 +196,13 @@ describe('challenges', () => {
         else assert.equal(t.claim, null, `the claim was about flaky only, not ${id}`);
         await p.expectQuery({ challenge: id });
       }
+      // Closing the challenge takes it out of the panel and out of the link.
+      await p.page.getByTestId('challenge-close').click();
+      await p.expectQuery({ challenge: undefined, claim: undefined });
+      const closed = await panelNow(p);
+      assert.deepEqual([closed.title, closed.rows.length, closed.verdict, closed.status], [null, 0, null, '']);
+      assert.equal(await p.page.getByTestId('challenge-storm').getAttribute('aria-pressed'), 'false');
+      assert.equal(await p.page.getByTestId('challenge-close').isVisible(), false);
     });
   });
 
@@ -209,6 +216,14 @@ describe('challenges', () => {
     assert.match(here.status, /on this page, between frames/);
     assert.equal(here.pass, 'true', here.verdict);
     assert.deepEqual(claimOf(here), claimOf(inWorker));
+  });
+
+  test('a link to a card with a challenge open lands on the card, not on the panel', async () => {
+    await lab.withLab('challenge=flaky#card-B', async (p) => {
+      await waitScore(p);
+      const top = await p.page.locator('#card-B').evaluate((el) => el.getBoundingClientRect().top);
+      assert.ok(top >= 0 && top < 200, `card B is at the top of the screen: ${top}`);
+    });
   });
 
   test('a tampered challenge link shows a notice, and the rest of the lab works', async () => {
