@@ -45,12 +45,17 @@ pub fn from_link(
     }
 }
 
-/// Scrolls to the challenges when the page's link names one (or a broken one): whoever opens
-/// a challenge or a result link wants the panel, not the top of the lab.
-pub fn scroll_to_challenge() {
-    // A link to a card or panel (`#card-B`) goes there instead, even with a challenge open.
-    if browser::fragment().is_empty() && !matches!(read_link(&browser::query()), Ok(None)) {
-        browser::scroll_to("challenges");
+/// Does the page's link name a challenge or a result (or a broken one)?
+pub fn in_link() -> bool {
+    !matches!(read_link(&browser::query()), Ok(None))
+}
+
+/// A goal's, a verdict's or a claim's class and sign.
+fn mark(pass: bool) -> (&'static str, &'static str) {
+    if pass {
+        ("pass", "✓")
+    } else {
+        ("fail", "✗")
     }
 }
 
@@ -196,7 +201,7 @@ pub fn ChallengePanel(
                 settings.with_untracked(|s| share::settings_line(s, &POLICY_KNOBS)),
             ];
             for g in &s.goals {
-                lines.push(format!("{} {}", if g.passed { "✓" } else { "✗" }, g.line()));
+                lines.push(format!("{} {}", mark(g.passed).1, g.line()));
             }
             lines.push(format!("verdict: {}", s.verdict()));
             Ok(Sheet {
@@ -320,14 +325,6 @@ fn scores(
     // Why a policy could not be scored is the status line's to say.
     let Ok(s) = score else {
         return String::new();
-    };
-    // A goal's, the verdict's and the claim's class and sign.
-    let mark = |pass: bool| {
-        if pass {
-            ("pass", "✓")
-        } else {
-            ("fail", "✗")
-        }
     };
     let mut h = format!(
         r#"<div class="scores{}" aria-busy="{}"><ul>"#,

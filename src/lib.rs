@@ -22,17 +22,19 @@ mod timeline_svg;
 pub use browser::{remove_loading_message, report_panic};
 
 /// Once the page is mounted: present mode if the link asks for it (`?present=B`), else the
-/// card or panel a shared link names (`#card-B`, `#stats`) scrolled into view.
+/// card or panel a shared link names (`#card-B`, `#stats`) scrolled into view, else the
+/// challenges when the link names a challenge or a result (or a broken one): whoever opens
+/// one wants the panel, not the top of the lab.
 pub fn after_mount() {
     let id = browser::fragment();
     match presented_by_link() {
         Some(card) => present_look(Some(card)),
         None if !id.is_empty() => browser::scroll_to(&id),
+        None if challenge_panel::in_link() => browser::scroll_to("challenges"),
         None => {}
     }
 }
 pub use card::Card;
-pub use challenge_panel::scroll_to_challenge;
 pub use controls::{ControlPanel, KnobControl};
 pub use observe_panel::ObservabilityPanel;
 pub use scorer::serve as serve_scores;

@@ -13,5 +13,4 @@ fn main() {
     leptos::mount::mount_to_body(reliability_lab::App);
     reliability_lab::remove_loading_message();
     reliability_lab::after_mount();
-    reliability_lab::scroll_to_challenge();
 }
