@@ -1047,7 +1047,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, keep: &dyn Fn(&str) -> bool
 
 /// The page's budget: wasm plus JS, gzipped. 250 KiB until 2026-12-03; raised here, and only
 /// here, to what this round's features measurably cost after the cuts: 284 KiB for issues
-/// 11-13 (283.2 KiB measured), then 298 KiB with the challenges page (297.0 KiB measured; cap
+/// 11-13 (283.2 KiB measured), then 298 KiB with the challenges page (296.8 KiB measured; cap
 /// 300 KiB). BENCHMARKS.md says what each feature cost, what was tried and where the bytes go.
 const BUNDLE_BUDGET: u64 = 298 * 1024;
 
